@@ -1,0 +1,4 @@
+# bench/: make bench
+bench:
+	@echo 'no benchmarks yet'
+.PHONY: bench

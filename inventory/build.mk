@@ -1,0 +1,2 @@
+# inventory/: Ansible-style inventories and --limit patterns.
+inventory_SRCS := $(wildcard inventory/*.c)
