@@ -34,6 +34,7 @@ WARN += -Werror
 endif
 INCLUDES := -Icommon -Iprotocol -Iagent -Icontroller -Iinventory
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DVFLEET_VERSION='"$(VERSION)"' \
+	-DVFLEET_LIBEXECDIR='"$(LIBEXECDIR)"' \
 	$(WARN) $(INCLUDES) -MMD -MP
 ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer

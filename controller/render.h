@@ -1,0 +1,22 @@
+/* render: what the operator reads: the fleet table, the recap, --json. */
+#ifndef VF_RENDER_H
+#define VF_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "result.h"
+
+/* One row per GPU function and companion, across hosts, in given order. */
+void render_table(FILE *fp, const struct result *res, size_t n, bool color);
+/* Ansible-style PLAY RECAP, hosts sorted by name. */
+void render_recap(FILE *fp, const struct result *res, size_t n, bool color);
+/* Findings at warning or above, per host, with their first evidence. */
+void render_findings(FILE *fp, const struct result *res, size_t n, bool color);
+/* The whole run as one JSON document (appended to out). */
+void render_json(struct strbuf *out, const char *operation,
+		 const struct result *res, size_t n);
+/* One JSON line for one host (for --jsonl), newline-terminated. */
+void render_jsonl(struct strbuf *out, const struct result *r);
+
+#endif
