@@ -240,7 +240,8 @@ render_json_host(struct strbuf *out, const struct result *r)
 	strbuf_addf(out, ",\"failed\":%s,\"error\":",
 		    result_failed(r) ? "true" : "false");
 	jsonstr_quote(out, r->error);
-	strbuf_addf(out, ",\"elapsed_ms\":%.1f,\"response\":", r->elapsed_ms);
+	strbuf_addf(out, ",\"elapsed_ms\":%.1f,\"agent_bytes_sent\":%zu,"
+		    "\"response\":", r->elapsed_ms, r->agent_bytes);
 	if (r->have_resp && proto_response_encode(&r->resp, false, out) == 0)
 		;
 	else
@@ -252,7 +253,7 @@ void
 render_json(struct strbuf *out, const char *operation,
 	    const struct result *res, size_t n)
 {
-	size_t failed = 0, unreach = 0;
+	size_t failed = 0, unreach = 0, bytes = 0;
 
 	strbuf_addstr(out, "{\"vfleet\":");
 	jsonstr_quote(out, VFLEET_VERSION);
@@ -264,10 +265,12 @@ render_json(struct strbuf *out, const char *operation,
 			strbuf_addch(out, ',');
 		render_json_host(out, &res[i]);
 		unreach += res[i].status == RESULT_UNREACHABLE;
+		bytes += res[i].agent_bytes;
 		failed += res[i].status != RESULT_UNREACHABLE && result_failed(&res[i]);
 	}
 	strbuf_addf(out, "],\"summary\":{\"hosts\":%zu,\"failed\":%zu,"
-		    "\"unreachable\":%zu}}\n", n, failed, unreach);
+		    "\"unreachable\":%zu,\"agent_bytes_sent\":%zu}}\n",
+		    n, failed, unreach, bytes);
 }
 
 void

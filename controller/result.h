@@ -20,6 +20,7 @@ struct result {
 	bool have_resp;
 	struct proto_response resp;	/* valid when have_resp */
 	double elapsed_ms;
+	size_t agent_bytes;	/* agent bytes uploaded to this host */
 };
 
 void result_init(struct result *r, const char *host);

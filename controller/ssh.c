@@ -16,6 +16,7 @@
 struct ssh_conn {
 	ssh_session s;
 	char *name;
+	char *user;
 };
 
 int
@@ -201,6 +202,16 @@ ssh_conn_open(const struct ssh_target *t, struct strbuf *err)
 	c = xcalloc(1, sizeof(*c));
 	c->s = s;
 	c->name = xstrdup(t->name ? t->name : t->address);
+	{
+		char *user = NULL;
+
+		if (ssh_options_get(s, SSH_OPTIONS_USER, &user) == SSH_OK && user) {
+			c->user = xstrdup(user);
+			ssh_string_free_char(user);
+		} else {
+			c->user = xstrdup("");
+		}
+	}
 	return c;
 fail:
 	ssh_disconnect(s);
@@ -216,7 +227,14 @@ ssh_conn_close(struct ssh_conn *c)
 	ssh_disconnect(c->s);
 	ssh_free(c->s);
 	free(c->name);
+	free(c->user);
 	free(c);
+}
+
+const char *
+ssh_conn_user(const struct ssh_conn *c)
+{
+	return c->user;
 }
 
 /* Move up to one chunk of pending stdin into the channel's window. */

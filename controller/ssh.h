@@ -44,6 +44,8 @@ void ssh_global_cleanup(void);
  */
 struct ssh_conn *ssh_conn_open(const struct ssh_target *t, struct strbuf *err);
 void ssh_conn_close(struct ssh_conn *c);
+/* The login user the session authenticated as (borrowed). */
+const char *ssh_conn_user(const struct ssh_conn *c);
 
 struct ssh_exec {
 	const char *command;	/* fixed string; see the header comment */
