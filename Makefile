@@ -110,6 +110,12 @@ $(OUT)/vfleet-agent: $(call host_obj,$(AGENT_ALL))
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 endif
 
+# The README's first command: dependencies, build, the product at work.
+demo:
+	$(Q)tools/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo.sh
+
 check:
 	$(MAKE) O=build/san OUT=build/san SANITIZE=address,undefined test
 
@@ -125,7 +131,7 @@ clean:
 distclean: clean
 	rm -rf $(O)
 
-.PHONY: all check install clean distclean
+.PHONY: all demo check install clean distclean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
