@@ -89,7 +89,7 @@ $(DEPS)/.stamp: tools/build-deps.sh
 	$(Q)tools/build-deps.sh $(DEPS)
 
 # Everything but the two mains, for the controller and the unit tests.
-LIB_SRCS := $(common_SRCS) $(protocol_SRCS) $(inventory_SRCS) \
+LIB_SRCS := $(common_SRCS) $(protocol_SRCS) $(protocol_CTL_SRCS) $(inventory_SRCS) \
 	$(agent_SRCS) $(controller_SRCS)
 $(O)/libvfleet.a: $(call host_obj,$(LIB_SRCS))
 	$(call msg,AR,$@)

@@ -52,6 +52,10 @@ fanout_one(struct fanout_pool *p, size_t i)
 	long long t0 = fanout_now_ms();
 	int timeout = p->o->timeout_ms;
 
+	if (job->invalid) {
+		result_fail(r, RESULT_FAILED, "%s", job->invalid);
+		goto out;
+	}
 	if (p->deadline) {
 		long long left = p->deadline - t0;
 

@@ -21,6 +21,9 @@ struct fanout_job {
 	struct ssh_target target;	/* borrowed strings */
 	int become;			/* 1 yes, 0 no, -1 when not root */
 	struct proto_request req;	/* per-host request (root, policy) */
+	char *invalid;			/* owned: why this host's settings are
+					   unusable; the host fails, the rest
+					   of the fleet carries on */
 };
 
 struct fanout_opts {

@@ -6,11 +6,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fanout.h"
+#include "fleet.h"
+#include "inventory.h"
+#include "inventory_json.h"
 #include "local.h"
 #include "log.h"
 #include "proto.h"
+#include "push.h"
 #include "render.h"
 #include "result.h"
+#include "ssh.h"
+#include "xalloc.h"
 
 /* Exit codes, as ansible-playbook's. */
 enum {
@@ -21,11 +28,25 @@ enum {
 	EXIT_USAGE = 5,		/* bad or incomplete options */
 };
 
+#define MAX_INVENTORIES 64
+
 struct opts {
+	const char *inv[MAX_INVENTORIES];	/* -i, repeatable */
+	size_t ninv;
+	const char *limit;	/* -l */
 	const char *root;	/* --root: local mode on a fixture tree */
 	const char *agent;	/* --agent: agent binary to run */
+	const char *known_hosts;	/* --known-hosts */
+	const char *ssh_config;	/* -F */
+	const char *host;	/* inventory --host */
+	int accept_new;		/* --accept-new */
 	int json;		/* --json: one document on stdout */
-	int timeout_s;		/* --timeout: per-agent deadline */
+	int jsonl;		/* --jsonl: a line per host as it finishes */
+	int list;		/* inventory --list */
+	int forks;		/* -f */
+	int timeout_s;		/* --timeout: per-host agent deadline */
+	int connect_timeout_s;	/* --connect-timeout */
+	int deadline_s;		/* --deadline: whole run */
 	int verbose;		/* -v: findings below the table */
 };
 
@@ -33,58 +54,122 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: vfleet <command> [options]\n"
-		"\n"
-		"commands:\n"
-		"  facts        inventory GPUs, IOMMU groups and VFIO readiness\n"
-		"  version      print the version\n"
-		"\n"
-		"facts options:\n"
-		"  --root DIR   inspect a host tree under DIR (fixtures) instead of /\n"
-		"  --json       print the whole result as one JSON document\n"
-		"  --agent PATH agent binary (default: next to vfleet, then %s)\n"
-		"  --timeout S  seconds before an agent is given up (default 60)\n"
-		"  -v           list every finding with its evidence\n"
-		"\n"
-		"exit status: 0 ok, 1 error, 2 a host failed, 4 a host unreachable,\n"
-		"5 bad options\n", VFLEET_LIBEXECDIR);
+"usage: vfleet <command> [options]\n"
+"\n"
+"commands:\n"
+"  facts       inventory GPUs, IOMMU groups and VFIO readiness\n"
+"              (no -i: this machine, or the tree given by --root)\n"
+"  inventory   show the resolved inventory (--list, --host NAME)\n"
+"  version     print the version\n"
+"\n"
+"options:\n"
+"  -i, --inventory SRC   Ansible inventory: INI, --list JSON, a script, or\n"
+"                        \"h1,h2,\" (repeatable)\n"
+"  -l, --limit PATTERN   hosts to act on (host, group, glob, a:b, a:&b, a:!b)\n"
+"  -f, --forks N         hosts at once (default 50)\n"
+"      --json            the whole run as one JSON document\n"
+"      --jsonl           one JSON line per host as it finishes\n"
+"  -v, --verbose         list findings with their evidence\n"
+"      --known-hosts F   known_hosts file (default ~/.ssh/known_hosts)\n"
+"      --accept-new      record unknown host keys (never changed ones)\n"
+"  -F, --ssh-config F    ssh config file (default ~/.ssh/config)\n"
+"      --connect-timeout S  per-host connect timeout (default 10)\n"
+"      --timeout S       per-host agent deadline (default 120)\n"
+"      --deadline S      whole-run deadline; hosts not started by then fail\n"
+"      --agent PATH      agent binary (default: next to vfleet, then\n"
+"                        %s)\n"
+"      --root DIR        local mode: inspect the host tree under DIR\n"
+"\n"
+"exit status: 0 ok, 1 error, 2 a host failed, 4 a host unreachable,\n"
+"5 bad options\n", VFLEET_LIBEXECDIR);
+}
+
+static int
+opt_int(const char *name, const char *arg, int min, int *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || v < min || v > 1000000) {
+		log_err("%s: expected a number >= %d, got '%s'", name, min, arg);
+		return -EINVAL;
+	}
+	*out = (int)v;
+	return 0;
 }
 
 static int
 opts_parse(int argc, char **argv, struct opts *o)
 {
+	enum { O_ROOT = 256, O_AGENT, O_JSON, O_JSONL, O_TIMEOUT, O_CTIMEOUT,
+	       O_DEADLINE, O_KNOWN, O_ACCEPT, O_LIST, O_HOST };
 	static const struct option longopts[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "agent", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "timeout", required_argument, NULL, 't' },
+		{ "inventory", required_argument, NULL, 'i' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "forks", required_argument, NULL, 'f' },
+		{ "ssh-config", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "root", required_argument, NULL, O_ROOT },
+		{ "agent", required_argument, NULL, O_AGENT },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "jsonl", no_argument, NULL, O_JSONL },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "connect-timeout", required_argument, NULL, O_CTIMEOUT },
+		{ "deadline", required_argument, NULL, O_DEADLINE },
+		{ "known-hosts", required_argument, NULL, O_KNOWN },
+		{ "accept-new", no_argument, NULL, O_ACCEPT },
+		{ "list", no_argument, NULL, O_LIST },
+		{ "host", required_argument, NULL, O_HOST },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, r = 0;
 
-	o->timeout_s = 60;
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	o->timeout_s = 120;
+	o->connect_timeout_s = 10;
+	o->forks = 50;
+	while (r == 0 && (c = getopt_long(argc, argv, "i:l:f:F:vh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r': o->root = optarg; break;
-		case 'a': o->agent = optarg; break;
-		case 'j': o->json = 1; break;
-		case 'v': o->verbose++; break;
-		case 't':
-			o->timeout_s = atoi(optarg);
-			if (o->timeout_s <= 0) {
-				log_err("--timeout: expected a positive number of seconds, got '%s'",
-					optarg);
+		case 'i':
+			if (o->ninv == MAX_INVENTORIES) {
+				log_err("-i: at most %d inventories", MAX_INVENTORIES);
 				return -EINVAL;
 			}
+			o->inv[o->ninv++] = optarg;
 			break;
+		case 'l': o->limit = optarg; break;
+		case 'f': r = opt_int("--forks", optarg, 1, &o->forks); break;
+		case 'F': o->ssh_config = optarg; break;
+		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
+		case O_ROOT: o->root = optarg; break;
+		case O_AGENT: o->agent = optarg; break;
+		case O_JSON: o->json = 1; break;
+		case O_JSONL: o->jsonl = 1; break;
+		case O_TIMEOUT: r = opt_int("--timeout", optarg, 1, &o->timeout_s); break;
+		case O_CTIMEOUT:
+			r = opt_int("--connect-timeout", optarg, 1, &o->connect_timeout_s);
+			break;
+		case O_DEADLINE: r = opt_int("--deadline", optarg, 1, &o->deadline_s); break;
+		case O_KNOWN: o->known_hosts = optarg; break;
+		case O_ACCEPT: o->accept_new = 1; break;
+		case O_LIST: o->list = 1; break;
+		case O_HOST: o->host = optarg; break;
 		default: return -EINVAL;
 		}
 	}
+	if (r < 0)
+		return r;
 	if (optind < argc) {
 		log_err("unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->json && o->jsonl) {
+		log_err("--json and --jsonl exclude each other");
+		return -EINVAL;
+	}
+	if (o->root && o->ninv) {
+		log_err("--root is for local mode; with -i, set vfleet_root per host");
 		return -EINVAL;
 	}
 	return 0;
@@ -110,6 +195,8 @@ print_results(const struct opts *o, const char *op, struct result *res, size_t n
 {
 	bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 
+	if (o->jsonl)
+		return;		/* already streamed */
 	if (o->json) {
 		struct strbuf out = STRBUF_INIT;
 
@@ -125,6 +212,17 @@ print_results(const struct opts *o, const char *op, struct result *res, size_t n
 }
 
 static int
+find_agent(const struct opts *o, struct strbuf *agent)
+{
+	if (local_agent_path(o->agent, agent) == 0)
+		return 0;
+	log_err("cannot find vfleet-agent (looked for %s); build it with `make` "
+		"or pass --agent PATH", o->agent ? o->agent :
+		"vfleet-agent next to vfleet and in " VFLEET_LIBEXECDIR);
+	return -ENOENT;
+}
+
+static int
 cmd_facts_local(const struct opts *o)
 {
 	struct strbuf agent = STRBUF_INIT;
@@ -133,14 +231,11 @@ cmd_facts_local(const struct opts *o)
 	char host[256] = "localhost";
 	int code;
 
-	proto_request_init(&req, PROTO_OP_FACTS);
-	if (local_agent_path(o->agent, &agent) < 0) {
-		log_err("cannot find vfleet-agent (looked for %s); build it with "
-			"`make` or pass --agent PATH", o->agent ? o->agent :
-			"vfleet-agent next to vfleet and in " VFLEET_LIBEXECDIR);
+	if (find_agent(o, &agent) < 0) {
 		strbuf_release(&agent);
 		return EXIT_ERROR;
 	}
+	proto_request_init(&req, PROTO_OP_FACTS);
 	if (o->root) {
 		req.root = realpath(o->root, NULL);
 		if (!req.root) {
@@ -155,13 +250,115 @@ cmd_facts_local(const struct opts *o)
 	local_call(agent.buf, &req, o->timeout_s * 1000, &res);
 	if (res.have_resp && res.resp.host.hostname && !o->root) {
 		free(res.host);
-		res.host = strdup(res.resp.host.hostname);
+		res.host = xstrdup(res.resp.host.hostname);
 	}
 	print_results(o, "facts", &res, 1);
 	code = exit_code_for(&res, 1);
 	result_release(&res);
 	proto_request_release(&req);
 	strbuf_release(&agent);
+	return code;
+}
+
+static void
+on_done_jsonl(const struct result *r, void *ctx)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	render_jsonl(&line, r);
+	fwrite(line.buf, 1, line.len, stdout);
+	fflush(stdout);
+	strbuf_release(&line);
+}
+
+static int
+cmd_fleet(const struct opts *o, enum proto_op op)
+{
+	struct fleet_conf conf = {
+		.inventories = o->inv, .ninventories = o->ninv, .limit = o->limit,
+		.known_hosts = o->known_hosts, .ssh_config = o->ssh_config,
+		.accept_new = o->accept_new, .connect_timeout_s = o->connect_timeout_s,
+		.op = op,
+	};
+	struct fanout_opts fo = {
+		.forks = o->forks, .timeout_ms = o->timeout_s * 1000,
+		.deadline_ms = o->deadline_s * 1000,
+		.progress = isatty(STDERR_FILENO) && !o->json && !o->jsonl,
+		.label = proto_op_name(op),
+		.on_done = o->jsonl ? on_done_jsonl : NULL,
+	};
+	struct strbuf err = STRBUF_INIT, agent_path = STRBUF_INIT;
+	struct push_agent agent = { 0 };
+	struct result *res = NULL;
+	struct fleet f;
+	int code = EXIT_ERROR, r;
+
+	r = fleet_load(&f, &conf, &err);
+	if (r < 0) {
+		log_err("%s", err.buf);
+		goto out;
+	}
+	if (find_agent(o, &agent_path) < 0)
+		goto out;
+	r = push_agent_load(&agent, agent_path.buf);
+	if (r < 0) {
+		log_err("cannot read %s: %s", agent_path.buf, strerror(-r));
+		goto out;
+	}
+	fo.agent = &agent;
+	res = xcalloc(f.njobs ? f.njobs : 1, sizeof(*res));
+	if (ssh_global_init() < 0 || fanout_run(f.jobs, f.njobs, &fo, res) < 0) {
+		log_err("cannot start the ssh workers");
+		goto out;
+	}
+	print_results(o, proto_op_name(op), res, f.njobs);
+	code = exit_code_for(res, f.njobs);
+out:
+	for (size_t i = 0; res && i < f.njobs; i++)
+		result_release(&res[i]);
+	free(res);
+	fleet_release(&f);
+	push_agent_release(&agent);
+	strbuf_release(&err);
+	strbuf_release(&agent_path);
+	return code;
+}
+
+static int
+cmd_inventory(const struct opts *o)
+{
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	struct inv *inv = inv_new();
+	int code = EXIT_ERROR;
+
+	if (!o->ninv || (!o->list && !o->host)) {
+		log_err("inventory: expected -i SRC and --list or --host NAME");
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (inv_load(inv, o->inv, o->ninv, &err) < 0) {
+		log_err("%s", err.buf);
+		goto out;
+	}
+	if (o->host) {
+		const struct inv_host *h = inv_host_find(inv, o->host);
+
+		if (!h) {
+			log_err("inventory: no host named '%s'", o->host);
+			goto out;
+		}
+		inv_host_json(inv, h, &out);
+	} else {
+		inv_list_json(inv, &out);
+	}
+	fwrite(out.buf, 1, out.len, stdout);
+	if (out.len && out.buf[out.len - 1] != '\n')
+		putchar('\n');
+	code = EXIT_OK;
+out:
+	inv_free(inv);
+	strbuf_release(&err);
+	strbuf_release(&out);
 	return code;
 }
 
@@ -191,7 +388,9 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!strcmp(cmd, "facts"))
-		return cmd_facts_local(&o);
+		return o.ninv ? cmd_fleet(&o, PROTO_OP_FACTS) : cmd_facts_local(&o);
+	if (!strcmp(cmd, "inventory"))
+		return cmd_inventory(&o);
 	log_err("unknown command '%s'", cmd);
 	fprintf(stderr, "Try 'vfleet --help'.\n");
 	return EXIT_USAGE;

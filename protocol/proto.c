@@ -304,7 +304,8 @@ struct proto_pci_func *
 proto_find_func(const struct proto_response *resp, const char *address)
 {
 	for (size_t i = 0; i < resp->nfuncs; i++)
-		if (strcmp(resp->funcs[i].address, address) == 0)
+		if (resp->funcs[i].address && address &&
+		    strcmp(resp->funcs[i].address, address) == 0)
 			return &resp->funcs[i];
 	return NULL;
 }

@@ -21,6 +21,14 @@
 #define PROTO_VERSION_MINOR 0
 /* Hard cap on any one message, either direction (see PROTOCOL.md). */
 #define PROTO_MESSAGE_MAX (8u << 20)
+/*
+ * Per-value limits the decoder enforces (PROTOCOL.md "Limits"); a producer
+ * truncates to them (diffs, command output) rather than be rejected.
+ */
+#define PROTO_STRING_MAX (64u << 10)	/* bytes in any one string ... */
+#define PROTO_TEXT_MAX (1u << 20)	/* ... but change.diff, change.output_tail */
+#define PROTO_ARRAY_MAX 65536u		/* elements in any one array */
+#define PROTO_DEPTH_MAX 32		/* JSON nesting */
 
 enum proto_op {
 	PROTO_OP_FACTS = 0,
@@ -168,7 +176,8 @@ struct proto_error {
 struct proto_response {
 	int version_major;
 	int version_minor;
-	enum proto_op op;
+	enum proto_op op;	/* PROTO_OP__COUNT (null on the wire) when the
+				   request could not be decoded */
 	bool ok;		/* false when errors[] is not empty */
 	bool changed;
 	char *agent_version;
@@ -227,7 +236,11 @@ int proto_verdict_from_name(const char *name);
 
 /* --- JSON codec (proto_json.c; the only json-c user) --- */
 
-/* Serialise to JSON (appended to out). Returns 0 or -ENOMEM. */
+/*
+ * Serialise to JSON, appended to out and ended with one '\n'. pretty
+ * indents by two spaces. The encoder is faithful: it does not check limits
+ * or values (the decoder on the other side does). Returns 0 or -ENOMEM.
+ */
 int proto_request_encode(const struct proto_request *req, struct strbuf *out);
 int proto_response_encode(const struct proto_response *resp, bool pretty,
 			  struct strbuf *out);
@@ -235,8 +248,11 @@ int proto_response_encode(const struct proto_response *resp, bool pretty,
 /*
  * Parse and validate untrusted bytes. On success returns 0 and fills *out
  * (caller releases it). On failure returns -EPROTO (malformed or invalid),
- * -EMSGSIZE (over PROTO_MESSAGE_MAX) or -EPROTONOSUPPORT (unknown major
- * version), writes a one-line reason into err, and leaves *out released.
+ * -EMSGSIZE (over PROTO_MESSAGE_MAX), -EPROTONOSUPPORT (unknown major
+ * version) or -ENOMEM (json-c could not allocate its parser), appends a
+ * one-line reason to err (may be NULL), and leaves *out released. *out is
+ * overwritten, not released first. Unknown members are ignored (a newer
+ * minor version may add them).
  */
 int proto_request_decode(const char *buf, size_t len,
 			 struct proto_request *out, struct strbuf *err);
