@@ -13,10 +13,12 @@ fleet_job(struct fanout_job *job, struct inv_vars *vars, const char *host,
 	const char *root;
 	int r;
 
+	/* Name and request first: a host with bad variables is still reported. */
+	job->target.name = host;
+	proto_request_init(&job->req, conf->op);
 	r = inv_conn_from_vars(vars, host, &c, err);
 	if (r < 0)
 		return r;
-	job->target.name = host;
 	job->target.address = c.address;
 	job->target.port = (int)c.port;
 	job->target.user = c.user;
@@ -32,7 +34,6 @@ fleet_job(struct fanout_job *job, struct inv_vars *vars, const char *host,
 			    "must run as root", host, c.become_user);
 		return -EINVAL;
 	}
-	proto_request_init(&job->req, conf->op);
 	root = inv_vars_get(vars, "vfleet_root");
 	if (root && *root) {
 		if (root[0] != '/') {

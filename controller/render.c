@@ -87,7 +87,7 @@ render_host_rows(struct render_rows *rows, const struct result *r)
 		row = render_row_add(rows);
 		row->col[0] = xstrdup(r->host);
 		row->col[6] = xstrdup(result_status_name(r->status));
-		row->col[7] = render_fmt_short(r->error);
+		row->col[7] = xstrdup(r->error ? r->error : "-");
 		row->tone = 3;
 		return;
 	}
@@ -243,7 +243,7 @@ render_json_host(struct strbuf *out, const struct result *r)
 	strbuf_addf(out, ",\"elapsed_ms\":%.1f,\"agent_bytes_sent\":%zu,"
 		    "\"response\":", r->elapsed_ms, r->agent_bytes);
 	if (r->have_resp && proto_response_encode(&r->resp, false, out) == 0)
-		;
+		strbuf_rtrim(out);	/* the encoder ends documents with '\n' */
 	else
 		strbuf_addstr(out, "null");
 	strbuf_addch(out, '}');

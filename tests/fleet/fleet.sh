@@ -598,6 +598,12 @@ write_client_files() {
 		while read -r name addr port shape kind; do
 			echo "$name ansible_host=$addr ansible_port=$port ansible_user=$user ansible_ssh_private_key_file=$dir/client_key vfleet_root=$dir/hosts/$name/root vfleet_shape=$shape"
 		done <"$dir/fleet.tsv"
+		# The fixture roots belong to the login user, so the agent needs no
+		# sudo; only vfleet-sudo exercises become (vfleet's default for a
+		# non-root login).
+		if [[ $user != vfleet-sudo ]]; then
+			printf '\n[lab:vars]\nansible_become=false\n'
+		fi
 	} >"$dir/inventory.ini"
 	: >"$dir/known_hosts"
 	while read -r name addr port shape kind; do
