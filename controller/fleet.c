@@ -34,6 +34,11 @@ fleet_job(struct fanout_job *job, struct inv_vars *vars, const char *host,
 			    "must run as root", host, c.become_user);
 		return -EINVAL;
 	}
+	if (conf->run_id)
+		job->req.run_id = xstrdup(conf->run_id);
+	r = policy_fill(&job->req.policy, vars, host, conf->cli, err);
+	if (r < 0)
+		return r;
 	root = inv_vars_get(vars, "vfleet_root");
 	if (root && *root) {
 		if (root[0] != '/') {

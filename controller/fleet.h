@@ -12,6 +12,7 @@
 
 #include "fanout.h"
 #include "inventory.h"
+#include "policy.h"
 #include "strbuf.h"
 
 struct fleet_conf {
@@ -23,6 +24,8 @@ struct fleet_conf {
 	bool accept_new;
 	int connect_timeout_s;
 	enum proto_op op;
+	const char *run_id;		/* apply/rollback: the run's id */
+	const struct policy_cli *cli;	/* policy flags for every host */
 };
 
 struct fleet {

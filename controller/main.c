@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fanout.h"
@@ -11,6 +12,7 @@
 #include "inventory.h"
 #include "inventory_json.h"
 #include "local.h"
+#include "policy.h"
 #include "log.h"
 #include "proto.h"
 #include "push.h"
@@ -48,6 +50,10 @@ struct opts {
 	int connect_timeout_s;	/* --connect-timeout */
 	int deadline_s;		/* --deadline: whole run */
 	int verbose;		/* -v: findings below the table */
+	int diff;		/* --diff: show file diffs */
+	int check;		/* --check: plan only, change nothing */
+	const char *run_id;	/* --run-id */
+	struct policy_cli pol;	/* --select, --allow-* */
 };
 
 static void
@@ -59,6 +65,11 @@ usage(FILE *fp)
 "commands:\n"
 "  facts       inventory GPUs, IOMMU groups and VFIO readiness\n"
 "              (no -i: this machine, or the tree given by --root)\n"
+"  plan        what apply would change, touching nothing (--diff for diffs)\n"
+"  apply       configure hosts for VFIO passthrough (--check: plan only)\n"
+"  verify      after the reboot: check every selected GPU is on vfio-pci\n"
+"  rollback    restore every file apply changed, byte for byte\n"
+"  status      each host's phase from its state file\n"
 "  inventory   show the resolved inventory (--list, --host NAME)\n"
 "  version     print the version\n"
 "\n"
@@ -78,7 +89,14 @@ usage(FILE *fp)
 "      --deadline S      whole-run deadline; hosts not started by then fail\n"
 "      --agent PATH      agent binary (default: next to vfleet, then\n"
 "                        %s)\n"
-"      --root DIR        local mode: inspect the host tree under DIR\n"
+"      --root DIR        local mode: act on the host tree under DIR\n"
+"      --diff            show the unified diff of every file change\n"
+"      --check           apply: only say what would change\n"
+"      --select SEL      devices: vendor, vendor:device or address (repeatable)\n"
+"      --allow-unsafe-interrupts, --allow-group-not-viable,\n"
+"      --allow-only-display, --allow-no-iommu, --allow-driver-in-use\n"
+"                        override one preflight refusal (read PROTOCOL.md)\n"
+"      --run-id ID       name of this run (default: a timestamp)\n"
 "\n"
 "exit status: 0 ok, 1 error, 2 a host failed, 4 a host unreachable,\n"
 "5 bad options\n", VFLEET_LIBEXECDIR);
@@ -102,7 +120,9 @@ static int
 opts_parse(int argc, char **argv, struct opts *o)
 {
 	enum { O_ROOT = 256, O_AGENT, O_JSON, O_JSONL, O_TIMEOUT, O_CTIMEOUT,
-	       O_DEADLINE, O_KNOWN, O_ACCEPT, O_LIST, O_HOST };
+	       O_DEADLINE, O_KNOWN, O_ACCEPT, O_LIST, O_HOST, O_DIFF, O_CHECK,
+	       O_SELECT, O_RUNID, O_A_UNSAFE, O_A_GROUP, O_A_DISPLAY, O_A_IOMMU,
+	       O_A_DRIVER };
 	static const struct option longopts[] = {
 		{ "inventory", required_argument, NULL, 'i' },
 		{ "limit", required_argument, NULL, 'l' },
@@ -121,6 +141,15 @@ opts_parse(int argc, char **argv, struct opts *o)
 		{ "accept-new", no_argument, NULL, O_ACCEPT },
 		{ "list", no_argument, NULL, O_LIST },
 		{ "host", required_argument, NULL, O_HOST },
+		{ "diff", no_argument, NULL, O_DIFF },
+		{ "check", no_argument, NULL, O_CHECK },
+		{ "select", required_argument, NULL, O_SELECT },
+		{ "run-id", required_argument, NULL, O_RUNID },
+		{ "allow-unsafe-interrupts", no_argument, NULL, O_A_UNSAFE },
+		{ "allow-group-not-viable", no_argument, NULL, O_A_GROUP },
+		{ "allow-only-display", no_argument, NULL, O_A_DISPLAY },
+		{ "allow-no-iommu", no_argument, NULL, O_A_IOMMU },
+		{ "allow-driver-in-use", no_argument, NULL, O_A_DRIVER },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, r = 0;
@@ -155,6 +184,21 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case O_ACCEPT: o->accept_new = 1; break;
 		case O_LIST: o->list = 1; break;
 		case O_HOST: o->host = optarg; break;
+		case O_DIFF: o->diff = 1; break;
+		case O_CHECK: o->check = 1; break;
+		case O_RUNID: o->run_id = optarg; break;
+		case O_SELECT:
+			if (o->pol.nselect == 64) {
+				log_err("--select: at most 64");
+				return -EINVAL;
+			}
+			o->pol.select[o->pol.nselect++] = optarg;
+			break;
+		case O_A_UNSAFE: o->pol.allow_unsafe_interrupts = 1; break;
+		case O_A_GROUP: o->pol.allow_group_not_viable = 1; break;
+		case O_A_DISPLAY: o->pol.allow_only_display = 1; break;
+		case O_A_IOMMU: o->pol.allow_no_iommu = 1; break;
+		case O_A_DRIVER: o->pol.allow_driver_in_use = 1; break;
 		default: return -EINVAL;
 		}
 	}
@@ -205,7 +249,10 @@ print_results(const struct opts *o, const char *op, struct result *res, size_t n
 		strbuf_release(&out);
 		return;
 	}
-	render_table(stdout, res, n, color);
+	if (!strcmp(op, "plan") || !strcmp(op, "apply") || !strcmp(op, "rollback"))
+		render_changes(stdout, res, n, o->diff || !strcmp(op, "plan"), color);
+	else
+		render_table(stdout, res, n, color);
 	if (o->verbose)
 		render_findings(stdout, res, n, color);
 	render_recap(stdout, res, n, color);
@@ -222,41 +269,76 @@ find_agent(const struct opts *o, struct strbuf *agent)
 	return -ENOENT;
 }
 
-static int
-cmd_facts_local(const struct opts *o)
+/* A run id: UTC time plus a few random bits, safe as a directory name. */
+static void
+make_run_id(struct strbuf *out)
 {
-	struct strbuf agent = STRBUF_INIT;
+	struct timespec ts;
+	struct tm tm;
+	char buf[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
+	strbuf_addf(out, "%s-%04lx", buf, (unsigned long)(ts.tv_nsec ^ getpid()) & 0xffff);
+}
+
+static bool
+op_changes(enum proto_op op)
+{
+	return op == PROTO_OP_APPLY || op == PROTO_OP_ROLLBACK;
+}
+
+static int
+cmd_local(const struct opts *o, enum proto_op op)
+{
+	struct strbuf agent = STRBUF_INIT, err = STRBUF_INIT, id = STRBUF_INIT;
 	struct proto_request req;
 	struct result res;
 	char host[256] = "localhost";
-	int code;
+	int code = EXIT_ERROR;
 
-	if (find_agent(o, &agent) < 0) {
-		strbuf_release(&agent);
-		return EXIT_ERROR;
-	}
-	proto_request_init(&req, PROTO_OP_FACTS);
+	proto_request_init(&req, op);
+	result_init(&res, "localhost");
+	if (find_agent(o, &agent) < 0)
+		goto out;
 	if (o->root) {
 		req.root = realpath(o->root, NULL);
 		if (!req.root) {
 			log_err("--root %s: %s", o->root, strerror(errno));
-			strbuf_release(&agent);
-			return EXIT_USAGE;
+			code = EXIT_USAGE;
+			goto out;
 		}
 	} else {
 		gethostname(host, sizeof(host) - 1);
 	}
-	result_init(&res, o->root ? o->root : host);
+	if (policy_fill(&req.policy, NULL, host, &o->pol, &err) < 0) {
+		log_err("%s", err.buf);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (op_changes(op)) {
+		if (o->run_id)
+			strbuf_addstr(&id, o->run_id);
+		else
+			make_run_id(&id);
+		req.run_id = xstrdup(id.buf);
+	}
+	free(res.host);
+	res.host = xstrdup(o->root ? o->root : host);
 	local_call(agent.buf, &req, o->timeout_s * 1000, &res);
 	if (res.have_resp && res.resp.host.hostname && !o->root) {
 		free(res.host);
 		res.host = xstrdup(res.resp.host.hostname);
 	}
-	print_results(o, "facts", &res, 1);
+	print_results(o, proto_op_name(op), &res, 1);
 	code = exit_code_for(&res, 1);
+out:
 	result_release(&res);
 	proto_request_release(&req);
 	strbuf_release(&agent);
+	strbuf_release(&err);
+	strbuf_release(&id);
 	return code;
 }
 
@@ -278,7 +360,7 @@ cmd_fleet(const struct opts *o, enum proto_op op)
 		.inventories = o->inv, .ninventories = o->ninv, .limit = o->limit,
 		.known_hosts = o->known_hosts, .ssh_config = o->ssh_config,
 		.accept_new = o->accept_new, .connect_timeout_s = o->connect_timeout_s,
-		.op = op,
+		.op = op, .cli = &o->pol,
 	};
 	struct fanout_opts fo = {
 		.forks = o->forks, .timeout_ms = o->timeout_s * 1000,
@@ -288,11 +370,19 @@ cmd_fleet(const struct opts *o, enum proto_op op)
 		.on_done = o->jsonl ? on_done_jsonl : NULL,
 	};
 	struct strbuf err = STRBUF_INIT, agent_path = STRBUF_INIT;
+	struct strbuf run_id = STRBUF_INIT;
 	struct push_agent agent = { 0 };
 	struct result *res = NULL;
 	struct fleet f;
 	int code = EXIT_ERROR, r;
 
+	if (op_changes(op)) {
+		if (o->run_id)
+			strbuf_addstr(&run_id, o->run_id);
+		else
+			make_run_id(&run_id);
+		conf.run_id = run_id.buf;
+	}
 	r = fleet_load(&f, &conf, &err);
 	if (r < 0) {
 		log_err("%s", err.buf);
@@ -321,6 +411,7 @@ out:
 	push_agent_release(&agent);
 	strbuf_release(&err);
 	strbuf_release(&agent_path);
+	strbuf_release(&run_id);
 	return code;
 }
 
@@ -387,10 +478,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "Try 'vfleet --help'.\n");
 		return EXIT_USAGE;
 	}
-	if (!strcmp(cmd, "facts"))
-		return o.ninv ? cmd_fleet(&o, PROTO_OP_FACTS) : cmd_facts_local(&o);
 	if (!strcmp(cmd, "inventory"))
 		return cmd_inventory(&o);
+	for (int op = 0; op < PROTO_OP__COUNT; op++) {
+		if (op == PROTO_OP_REBOOT || strcmp(cmd, proto_op_name(op)))
+			continue;
+		if (op == PROTO_OP_APPLY && o.check)
+			op = PROTO_OP_PLAN;	/* Ansible's --check */
+		return o.ninv ? cmd_fleet(&o, op) : cmd_local(&o, op);
+	}
 	log_err("unknown command '%s'", cmd);
 	fprintf(stderr, "Try 'vfleet --help'.\n");
 	return EXIT_USAGE;

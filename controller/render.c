@@ -230,6 +230,67 @@ render_findings(FILE *fp, const struct result *res, size_t n, bool color)
 	}
 }
 
+/* Print a unified diff, tinting + and - lines on a terminal. */
+static void
+render_diff(FILE *fp, const char *diff, bool color)
+{
+	const char *line = diff;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		int len = nl ? (int)(nl - line) : (int)strlen(line);
+		int tone = (line[0] == '+' && strncmp(line, "+++", 3)) ? 1 :
+			   (line[0] == '-' && strncmp(line, "---", 3)) ? 3 : 0;
+
+		fprintf(fp, "    %s%.*s%s\n", render_tone(tone, color), len, line,
+			tone && color ? "\033[0m" : "");
+		line = nl ? nl + 1 : NULL;
+	}
+}
+
+void
+render_changes(FILE *fp, const struct result *res, size_t n, bool show_diff,
+	       bool color)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct result *r = &res[i];
+		const struct proto_response *resp = &r->resp;
+
+		if (!r->have_resp)
+			continue;
+		fprintf(fp, "%s%s%s: %s\n", render_tone(resp->changed ? 2 : 1, color),
+			r->host, color ? "\033[0m" : "",
+			resp->nchanges ? (resp->changed ? "changed" : "would change")
+				       : "no change");
+		for (size_t c = 0; c < resp->nchanges; c++) {
+			const struct proto_change *ch = &resp->changes[c];
+
+			if (ch->kind && !strcmp(ch->kind, "command"))
+				fprintf(fp, "  run   %s%s", ch->target,
+					ch->exit_code >= 0 ? "" : "\n");
+			else
+				fprintf(fp, "  edit  %s\n", ch->target);
+			if (ch->kind && !strcmp(ch->kind, "command") && ch->exit_code >= 0)
+				fprintf(fp, "  (exit %d)\n", ch->exit_code);
+			if (show_diff && ch->diff)
+				render_diff(fp, ch->diff, color);
+		}
+		for (size_t e = 0; e < resp->nerrors; e++)
+			fprintf(fp, "  %serror%s %s: %s\n", render_tone(3, color),
+				color ? "\033[0m" : "", resp->errors[e].code,
+				resp->errors[e].message);
+		for (size_t k = 0; k < resp->nfindings; k++) {
+			const struct proto_finding *f = &resp->findings[k];
+
+			if (f->severity == PROTO_SEV_BLOCKER)
+				fprintf(fp, "  %sblocker%s %s%s%s: %s\n", render_tone(3, color),
+					color ? "\033[0m" : "", f->code,
+					f->device ? " " : "", f->device ? f->device : "",
+					f->message);
+		}
+	}
+}
+
 static void
 render_json_host(struct strbuf *out, const struct result *r)
 {

@@ -13,6 +13,10 @@ void render_table(FILE *fp, const struct result *res, size_t n, bool color);
 void render_recap(FILE *fp, const struct result *res, size_t n, bool color);
 /* Findings at warning or above, per host, with their first evidence. */
 void render_findings(FILE *fp, const struct result *res, size_t n, bool color);
+/* What changed (or would change, for plan): files with their diffs when
+ * show_diff, commands with their exit status; errors of the agent. */
+void render_changes(FILE *fp, const struct result *res, size_t n,
+		    bool show_diff, bool color);
 /* The whole run as one JSON document (appended to out). */
 void render_json(struct strbuf *out, const char *operation,
 		 const struct result *res, size_t n);
