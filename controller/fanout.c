@@ -41,14 +41,38 @@ fanout_become(const struct fanout_job *job, struct ssh_conn *c)
 	return strcmp(ssh_conn_user(c), "root") != 0;
 }
 
+void
+fanout_agent_work(const struct fanout_job *job, struct result *r,
+		  int timeout_ms, void *ctx)
+{
+	const struct push_agent *agent = ctx;
+	struct strbuf err = STRBUF_INIT, req = STRBUF_INIT;
+	struct push_stats st = { 0 };
+	struct ssh_conn *c = NULL;
+
+	c = ssh_conn_open(&job->target, &err);
+	if (!c) {
+		result_fail(r, RESULT_UNREACHABLE, "%s", err.buf);
+		goto out;
+	}
+	if (proto_request_encode(&job->req, &req) < 0) {
+		result_fail(r, RESULT_FAILED, "cannot encode the request");
+		goto out;
+	}
+	push_run(c, agent, fanout_become(job, c), req.buf, req.len, timeout_ms,
+		 r, &st);
+	r->agent_bytes = st.agent_bytes;
+out:
+	ssh_conn_close(c);
+	strbuf_release(&err);
+	strbuf_release(&req);
+}
+
 static void
 fanout_one(struct fanout_pool *p, size_t i)
 {
 	const struct fanout_job *job = &p->jobs[i];
 	struct result *r = &p->results[i];
-	struct strbuf err = STRBUF_INIT, req = STRBUF_INIT;
-	struct push_stats st = { 0 };
-	struct ssh_conn *c = NULL;
 	long long t0 = fanout_now_ms();
 	int timeout = p->o->timeout_ms;
 
@@ -66,23 +90,12 @@ fanout_one(struct fanout_pool *p, size_t i)
 		if (left < timeout)
 			timeout = (int)left;
 	}
-	c = ssh_conn_open(&job->target, &err);
-	if (!c) {
-		result_fail(r, RESULT_UNREACHABLE, "%s", err.buf);
-		goto out;
-	}
-	if (proto_request_encode(&job->req, &req) < 0) {
-		result_fail(r, RESULT_FAILED, "cannot encode the request");
-		goto out;
-	}
-	push_run(c, p->o->agent, fanout_become(job, c), req.buf, req.len,
-		 timeout, r, &st);
-	r->agent_bytes = st.agent_bytes;
+	if (p->o->work)
+		p->o->work(job, r, timeout, p->o->ctx);
+	else
+		fanout_agent_work(job, r, timeout, (void *)p->o->agent);
 out:
 	r->elapsed_ms = (double)(fanout_now_ms() - t0);
-	ssh_conn_close(c);
-	strbuf_release(&err);
-	strbuf_release(&req);
 }
 
 static void

@@ -33,6 +33,10 @@ struct fanout_opts {
 	const struct push_agent *agent;
 	bool progress;			/* live line on stderr (a TTY) */
 	const char *label;		/* "facts", for the progress line */
+	/* The per-host work; NULL: connect, run the agent with job->req
+	 * (fanout_agent_work). Runs in a worker thread: touch only r. */
+	void (*work)(const struct fanout_job *job, struct result *r,
+		     int timeout_ms, void *ctx);
 	/* Called under a lock as each host finishes (e.g. --jsonl). */
 	void (*on_done)(const struct result *r, void *ctx);
 	void *ctx;
@@ -44,6 +48,10 @@ struct fanout_opts {
  */
 int fanout_run(const struct fanout_job *jobs, size_t n,
 	       const struct fanout_opts *o, struct result *results);
+
+/* The default work: connect, push and run the agent, record its answer. */
+void fanout_agent_work(const struct fanout_job *job, struct result *r,
+		       int timeout_ms, void *ctx);
 
 /* Agent bytes uploaded in the last fanout_run, for reports and tests. */
 size_t fanout_agent_bytes(const struct result *results, size_t n);

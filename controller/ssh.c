@@ -161,6 +161,10 @@ ssh_configure(ssh_session s, const struct ssh_target *t, struct strbuf *err)
 			goto out;
 		}
 	}
+	/* A LogLevel in ssh_config would become libssh's own log verbosity and
+	 * flood stderr; vfleet reports errors itself. */
+	if (ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &off) < 0)
+		goto fail;
 	if (t->port > 0 && ssh_options_set(s, SSH_OPTIONS_PORT, &t->port) < 0)
 		goto fail;
 	if (t->user && ssh_options_set(s, SSH_OPTIONS_USER, t->user) < 0)
@@ -244,8 +248,12 @@ ssh_exec_feed(ssh_channel ch, struct ssh_exec *e, bool *eof_sent)
 	uint32_t win, n;
 	int w;
 
-	if (*eof_sent)
+	/* The remote may exit without reading stdin (the wrapper asking for
+	 * an upload): stop feeding and let its exit status speak. */
+	if (*eof_sent || ssh_channel_is_eof(ch) || !ssh_channel_is_open(ch)) {
+		*eof_sent = true;
 		return 0;
+	}
 	if (e->bytes_sent == e->input_len) {
 		*eof_sent = true;
 		return ssh_channel_send_eof(ch) == SSH_OK ? 0 : -EIO;
