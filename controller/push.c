@@ -74,7 +74,7 @@ push_command_upload(struct strbuf *out, const char *sha)
 		"mkdir -p \"$d\" && chmod 700 \"$d\" && t=\"$d/.upload.$$\" && "
 		"cat > \"$t\" && [ \"$(sha256sum < \"$t\" | cut -c1-64)\" = %s ] && "
 		"chmod 700 \"$t\" && mv -f \"$t\" \"$f\" || { rm -f \"$t\"; exit %d; }",
-		PUSH_RC_WRONG_ARCH, sha, sha, PUSH_RC_UPLOAD_BAD);
+		PUSH_RC_WRONG_ARCH, sha, PUSH_RC_UPLOAD_BAD);
 }
 
 static int
