@@ -11,6 +11,9 @@
 #include "fleet.h"
 #include "inventory.h"
 #include "inventory_json.h"
+#include "batch.h"
+#include "journal.h"
+#include "jsonstr.h"
 #include "local.h"
 #include "policy.h"
 #include "log.h"
@@ -18,6 +21,7 @@
 #include "push.h"
 #include "render.h"
 #include "result.h"
+#include "rollout.h"
 #include "ssh.h"
 #include "xalloc.h"
 
@@ -53,6 +57,13 @@ struct opts {
 	int diff;		/* --diff: show file diffs */
 	int check;		/* --check: plan only, change nothing */
 	const char *run_id;	/* --run-id */
+	const char *serial;	/* --serial */
+	int max_fail;		/* --max-fail-percentage, -1 unset */
+	int reboot_timeout_s;	/* --reboot-timeout */
+	int stable_s;		/* --stable */
+	int force;		/* --force: reboot with VMs running */
+	int resume;		/* --resume */
+	const char *state_dir;	/* --state-dir */
 	struct policy_cli pol;	/* --select, --allow-* */
 };
 
@@ -98,6 +109,16 @@ usage(FILE *fp)
 "                        override one preflight refusal (read PROTOCOL.md)\n"
 "      --run-id ID       name of this run (default: a timestamp)\n"
 "\n"
+"rollout (apply and rollback with -i):\n"
+"      --serial S        batch sizes: N, N%%, or a list \"1,25%%,100%%\" (last repeats)\n"
+"      --max-fail-percentage P  stop when more than P%% of a batch failed\n"
+"      --reboot-timeout S  wait this long for a host to come back (default 600);\n"
+"                        a host that does not come back halts the rollout\n"
+"      --stable S        a host must stay up this long after it returns (default 30)\n"
+"      --force           reboot hosts even while virtual machines run\n"
+"      --resume          continue the last interrupted or halted run\n"
+"      --state-dir D     run journals (default ~/.local/state/vfleet)\n"
+"\n"
 "exit status: 0 ok, 1 error, 2 a host failed, 4 a host unreachable,\n"
 "5 bad options\n", VFLEET_LIBEXECDIR);
 }
@@ -122,7 +143,8 @@ opts_parse(int argc, char **argv, struct opts *o)
 	enum { O_ROOT = 256, O_AGENT, O_JSON, O_JSONL, O_TIMEOUT, O_CTIMEOUT,
 	       O_DEADLINE, O_KNOWN, O_ACCEPT, O_LIST, O_HOST, O_DIFF, O_CHECK,
 	       O_SELECT, O_RUNID, O_A_UNSAFE, O_A_GROUP, O_A_DISPLAY, O_A_IOMMU,
-	       O_A_DRIVER };
+	       O_A_DRIVER, O_SERIAL, O_MAXFAIL, O_RTIMEOUT, O_STABLE, O_FORCE,
+	       O_RESUME, O_STATEDIR };
 	static const struct option longopts[] = {
 		{ "inventory", required_argument, NULL, 'i' },
 		{ "limit", required_argument, NULL, 'l' },
@@ -150,6 +172,13 @@ opts_parse(int argc, char **argv, struct opts *o)
 		{ "allow-only-display", no_argument, NULL, O_A_DISPLAY },
 		{ "allow-no-iommu", no_argument, NULL, O_A_IOMMU },
 		{ "allow-driver-in-use", no_argument, NULL, O_A_DRIVER },
+		{ "serial", required_argument, NULL, O_SERIAL },
+		{ "max-fail-percentage", required_argument, NULL, O_MAXFAIL },
+		{ "reboot-timeout", required_argument, NULL, O_RTIMEOUT },
+		{ "stable", required_argument, NULL, O_STABLE },
+		{ "force", no_argument, NULL, O_FORCE },
+		{ "resume", no_argument, NULL, O_RESUME },
+		{ "state-dir", required_argument, NULL, O_STATEDIR },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, r = 0;
@@ -157,6 +186,9 @@ opts_parse(int argc, char **argv, struct opts *o)
 	o->timeout_s = 120;
 	o->connect_timeout_s = 10;
 	o->forks = 50;
+	o->max_fail = -1;
+	o->reboot_timeout_s = 600;
+	o->stable_s = 30;
 	while (r == 0 && (c = getopt_long(argc, argv, "i:l:f:F:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -199,6 +231,23 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case O_A_DISPLAY: o->pol.allow_only_display = 1; break;
 		case O_A_IOMMU: o->pol.allow_no_iommu = 1; break;
 		case O_A_DRIVER: o->pol.allow_driver_in_use = 1; break;
+		case O_SERIAL: o->serial = optarg; break;
+		case O_MAXFAIL: {
+			struct strbuf e = STRBUF_INIT;
+
+			r = batch_parse_max_fail(optarg, &o->max_fail, &e);
+			if (r < 0)
+				log_err("%s", e.buf);
+			strbuf_release(&e);
+			break;
+		}
+		case O_RTIMEOUT:
+			r = opt_int("--reboot-timeout", optarg, 1, &o->reboot_timeout_s);
+			break;
+		case O_STABLE: r = opt_int("--stable", optarg, 0, &o->stable_s); break;
+		case O_FORCE: o->force = 1; break;
+		case O_RESUME: o->resume = 1; break;
+		case O_STATEDIR: o->state_dir = optarg; break;
 		default: return -EINVAL;
 		}
 	}
@@ -235,7 +284,8 @@ exit_code_for(const struct result *res, size_t n)
 }
 
 static void
-print_results(const struct opts *o, const char *op, struct result *res, size_t n)
+print_results_ex(const struct opts *o, const char *op, struct result *res,
+		 size_t n, const char *extra)
 {
 	bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 
@@ -244,7 +294,7 @@ print_results(const struct opts *o, const char *op, struct result *res, size_t n
 	if (o->json) {
 		struct strbuf out = STRBUF_INIT;
 
-		render_json(&out, op, res, n);
+		render_json(&out, op, res, n, extra);
 		fwrite(out.buf, 1, out.len, stdout);
 		strbuf_release(&out);
 		return;
@@ -256,6 +306,12 @@ print_results(const struct opts *o, const char *op, struct result *res, size_t n
 	if (o->verbose)
 		render_findings(stdout, res, n, color);
 	render_recap(stdout, res, n, color);
+}
+
+static void
+print_results(const struct opts *o, const char *op, struct result *res, size_t n)
+{
+	print_results_ex(o, op, res, n, NULL);
 }
 
 static int
@@ -353,9 +409,46 @@ on_done_jsonl(const struct result *r, void *ctx)
 	strbuf_release(&line);
 }
 
+/* --resume: the run to continue and the hosts it already finished. */
+static int
+resume_prepare(const struct opts *o, const char *state_dir, struct strbuf *run_id,
+	       char ***skip, size_t *nskip)
+{
+	strbuf_reset(run_id);
+	if (o->run_id)
+		strbuf_addstr(run_id, o->run_id);
+	else if (journal_latest(state_dir, run_id) < 0) {
+		log_err("--resume: no run journal under %s/runs", state_dir);
+		return -ENOENT;
+	}
+	if (journal_done_hosts(state_dir, run_id->buf, skip, nskip) < 0) {
+		log_err("--resume: cannot read the journal of run %s under %s/runs",
+			run_id->buf, state_dir);
+		return -ENOENT;
+	}
+	fprintf(stderr, "vfleet: resuming run %s (%zu host%s already finished)\n",
+		run_id->buf, *nskip, *nskip == 1 ? "" : "s");
+	return 0;
+}
+
+static void
+rollout_extra(struct strbuf *out, const struct rollout_summary *sum,
+	      const char *run_id)
+{
+	strbuf_addstr(out, "\"rollout\":{\"run_id\":");
+	jsonstr_quote(out, run_id);
+	strbuf_addf(out, ",\"batches\":%zu,\"batches_run\":%zu,\"halted\":%s,"
+		    "\"halt_reason\":", sum->nbatches, sum->batches_run,
+		    sum->halted ? "true" : "false");
+	jsonstr_quote(out, sum->halted ? sum->halt_reason : NULL);
+	strbuf_addch(out, '}');
+}
+
 static int
 cmd_fleet(const struct opts *o, enum proto_op op)
 {
+	bool staged = op == PROTO_OP_APPLY || op == PROTO_OP_ROLLBACK ||
+		      (op == PROTO_OP_PLAN && o->check);
 	struct fleet_conf conf = {
 		.inventories = o->inv, .ninventories = o->ninv, .limit = o->limit,
 		.known_hosts = o->known_hosts, .ssh_config = o->ssh_config,
@@ -365,24 +458,41 @@ cmd_fleet(const struct opts *o, enum proto_op op)
 	struct fanout_opts fo = {
 		.forks = o->forks, .timeout_ms = o->timeout_s * 1000,
 		.deadline_ms = o->deadline_s * 1000,
-		.progress = isatty(STDERR_FILENO) && !o->json && !o->jsonl,
+		.progress = isatty(STDERR_FILENO) && !o->json && !o->jsonl && !staged,
 		.label = proto_op_name(op),
 		.on_done = o->jsonl ? on_done_jsonl : NULL,
 	};
 	struct strbuf err = STRBUF_INIT, agent_path = STRBUF_INIT;
-	struct strbuf run_id = STRBUF_INIT;
+	struct strbuf run_id = STRBUF_INIT, state_dir = STRBUF_INIT, extra = STRBUF_INIT;
 	struct push_agent agent = { 0 };
+	struct rollout_summary sum = { 0 };
+	struct journal *journal = NULL;
 	struct result *res = NULL;
-	struct fleet f;
+	char **skip = NULL;
+	size_t nskip = 0;
+	struct fleet f = { 0 };
 	int code = EXIT_ERROR, r;
 
-	if (op_changes(op)) {
+	if (o->state_dir)
+		strbuf_addstr(&state_dir, o->state_dir);
+	else
+		journal_default_dir(&state_dir);
+	if (o->resume) {
+		if (!staged || op == PROTO_OP_PLAN) {
+			log_err("--resume continues an apply or rollback run");
+			code = EXIT_USAGE;
+			goto out;
+		}
+		if (resume_prepare(o, state_dir.buf, &run_id, &skip, &nskip) < 0)
+			goto out;
+	} else if (op_changes(op)) {
 		if (o->run_id)
 			strbuf_addstr(&run_id, o->run_id);
 		else
 			make_run_id(&run_id);
-		conf.run_id = run_id.buf;
 	}
+	if (run_id.len)
+		conf.run_id = run_id.buf;
 	r = fleet_load(&f, &conf, &err);
 	if (r < 0) {
 		log_err("%s", err.buf);
@@ -397,11 +507,43 @@ cmd_fleet(const struct opts *o, enum proto_op op)
 	}
 	fo.agent = &agent;
 	res = xcalloc(f.njobs ? f.njobs : 1, sizeof(*res));
-	if (ssh_global_init() < 0 || fanout_run(f.jobs, f.njobs, &fo, res) < 0) {
+	if (ssh_global_init() < 0) {
+		log_err("cannot initialise libssh");
+		goto out;
+	}
+	if (staged) {
+		struct rollout_opts ro = {
+			.op = op, .serial = o->serial, .max_fail_pct = o->max_fail,
+			.reboot_timeout_s = o->reboot_timeout_s, .stable_s = o->stable_s,
+			.poll_ms = 1000, .force = o->force, .skip = skip, .nskip = nskip,
+			.log = o->json || o->jsonl ? NULL : stdout,
+		};
+
+		if (op != PROTO_OP_PLAN) {
+			journal = journal_open(state_dir.buf, run_id.buf, &err);
+			if (!journal) {
+				log_err("%s", err.buf);
+				goto out;
+			}
+		}
+		ro.journal = journal;
+		if (getenv("VFLEET_POLL_MS"))	/* tests: poll faster */
+			ro.poll_ms = atoi(getenv("VFLEET_POLL_MS"));
+		if (rollout_run(&f, &fo, &ro, res, &sum, &err) < 0) {
+			log_err("%s", err.buf);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		rollout_extra(&extra, &sum, run_id.len ? run_id.buf : NULL);
+	} else if (fanout_run(f.jobs, f.njobs, &fo, res) < 0) {
 		log_err("cannot start the ssh workers");
 		goto out;
 	}
-	print_results(o, proto_op_name(op), res, f.njobs);
+	print_results_ex(o, proto_op_name(op), res, f.njobs, extra.len ? extra.buf : NULL);
+	if (sum.halted && !o->json && !o->jsonl)
+		printf("\nHALTED: %s\nFix the cause, then continue with: vfleet %s --resume%s%s\n",
+		       sum.halt_reason, proto_op_name(op), run_id.len ? " --run-id " : "",
+		       run_id.len ? run_id.buf : "");
 	code = exit_code_for(res, f.njobs);
 out:
 	for (size_t i = 0; res && i < f.njobs; i++)
@@ -409,9 +551,13 @@ out:
 	free(res);
 	fleet_release(&f);
 	push_agent_release(&agent);
+	journal_close(journal);
+	proto_strv_free(skip, nskip);
 	strbuf_release(&err);
 	strbuf_release(&agent_path);
 	strbuf_release(&run_id);
+	strbuf_release(&state_dir);
+	strbuf_release(&extra);
 	return code;
 }
 

@@ -184,6 +184,7 @@ render_recap(FILE *fp, const struct result *res, size_t n, bool color)
 		bool unreach = r->status == RESULT_UNREACHABLE;
 		bool failed = !unreach && result_failed(r);
 		bool changed = r->have_resp && r->resp.changed;
+		bool skipped = r->status == RESULT_SKIPPED;
 		int tone = (failed || unreach) ? 3 : changed ? 2 : 1;
 		size_t ready = 0, blocked = 0, needs = 0;
 
@@ -198,7 +199,8 @@ render_recap(FILE *fp, const struct result *res, size_t n, bool color)
 			"failed=%-4d skipped=%-4d gpus=%-3zu ready=%-3zu "
 			"needs-config=%-3zu blocked=%zu\n",
 			render_tone(tone, color), r->host, color ? "\033[0m" : "",
-			!failed && !unreach, changed, unreach, failed, 0,
+			!failed && !unreach && !skipped, changed, unreach, failed,
+			skipped,
 			r->have_resp ? r->resp.ngpus : 0, ready, needs, blocked);
 	}
 	free(sorted);
@@ -312,7 +314,7 @@ render_json_host(struct strbuf *out, const struct result *r)
 
 void
 render_json(struct strbuf *out, const char *operation,
-	    const struct result *res, size_t n)
+	    const struct result *res, size_t n, const char *extra)
 {
 	size_t failed = 0, unreach = 0, bytes = 0;
 
@@ -330,8 +332,11 @@ render_json(struct strbuf *out, const char *operation,
 		failed += res[i].status != RESULT_UNREACHABLE && result_failed(&res[i]);
 	}
 	strbuf_addf(out, "],\"summary\":{\"hosts\":%zu,\"failed\":%zu,"
-		    "\"unreachable\":%zu,\"agent_bytes_sent\":%zu}}\n",
+		    "\"unreachable\":%zu,\"agent_bytes_sent\":%zu}",
 		    n, failed, unreach, bytes);
+	if (extra && *extra)
+		strbuf_addf(out, ",%s", extra);
+	strbuf_addstr(out, "}\n");
 }
 
 void

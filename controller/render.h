@@ -17,9 +17,10 @@ void render_findings(FILE *fp, const struct result *res, size_t n, bool color);
  * show_diff, commands with their exit status; errors of the agent. */
 void render_changes(FILE *fp, const struct result *res, size_t n,
 		    bool show_diff, bool color);
-/* The whole run as one JSON document (appended to out). */
+/* The whole run as one JSON document (appended to out); extra, when not
+ * NULL, is more top-level members (`"k":v,...`) written by the caller. */
 void render_json(struct strbuf *out, const char *operation,
-		 const struct result *res, size_t n);
+		 const struct result *res, size_t n, const char *extra);
 /* One JSON line for one host (for --jsonl), newline-terminated. */
 void render_jsonl(struct strbuf *out, const struct result *r);
 

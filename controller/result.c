@@ -40,6 +40,8 @@ result_fail(struct result *r, enum result_status st, const char *fmt, ...)
 bool
 result_failed(const struct result *r)
 {
+	if (r->status == RESULT_SKIPPED)
+		return false;
 	return r->status != RESULT_OK || (r->have_resp && !r->resp.ok);
 }
 
@@ -51,6 +53,7 @@ result_status_name(enum result_status st)
 	case RESULT_OK:          return "ok";
 	case RESULT_FAILED:      return "failed";
 	case RESULT_UNREACHABLE: return "unreachable";
+	case RESULT_SKIPPED:     return "skipped";
 	}
 	return "?";
 }

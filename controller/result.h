@@ -11,6 +11,7 @@ enum result_status {
 	RESULT_OK,		/* the agent answered (its answer may hold errors) */
 	RESULT_FAILED,		/* the agent failed, crashed, or answered garbage */
 	RESULT_UNREACHABLE,	/* no SSH session: connect, host key or auth */
+	RESULT_SKIPPED,		/* not started: the rollout stopped before it */
 };
 
 struct result {
