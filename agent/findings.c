@@ -59,6 +59,7 @@ enum findings_id {
 	F_NUMA_NODE,
 	F_NEEDS_BINDING,
 	F_VFIO_BOUND,
+	F_VMS_RUNNING,
 	F__COUNT
 };
 
@@ -183,6 +184,9 @@ static const struct findings_code findings_table[F__COUNT] = {
 		"them together" },
 	[F_VFIO_BOUND] = { "vfio-bound", I, I, GPU, "-",
 		"the GPU and its companions are bound to vfio-pci" },
+	[F_VMS_RUNNING] = { "vms-running", I, I, HOST, "-",
+		"virtual machines (qemu, libvirt guests) are running: the "
+		"controller does not reboot the host without --force" },
 };
 
 #undef I
@@ -246,6 +250,8 @@ struct fctx {
 	size_t npersistenced;
 	char **fabricmgr;		/* the same for nv-fabricmanager */
 	size_t nfabricmgr;
+	char **vms;			/* the same for running qemu guests */
+	size_t nvms;
 };
 
 /* Add a finding with sev (clamped to the code's range) and consume ev. */
@@ -1316,6 +1322,15 @@ findings_scan_processes(struct fctx *c)
 		sysroot_pathf(&path, c->root, "/proc/%s/comm", names[i]);
 		if (fileio_read_attr(path.buf, &comm) < 0)
 			continue;
+		if (strncmp(comm.buf, "qemu-system-", 12) == 0 ||
+		    strcmp(comm.buf, "qemu-kvm") == 0) {
+			struct strbuf e = STRBUF_INIT;
+
+			strbuf_addf(&e, "/proc/%s/comm: %s", names[i], comm.buf);
+			proto_strv_add(&c->vms, &c->nvms, e.buf);
+			strbuf_release(&e);
+			continue;
+		}
 		if (strncmp(comm.buf, "nvidia-persiste", 15) == 0 ||
 		    strncmp(comm.buf, "nv-fabricmanage", 15) == 0) {
 			struct strbuf e = STRBUF_INIT;
@@ -1850,6 +1865,17 @@ findings_evaluate(const char *root, struct proto_response *resp)
 	}
 
 	/* Host-wide first, in pitfall order. */
+	if (c.nvms) {
+		struct evlist ev = { 0 };
+
+		for (size_t i = 0; i < c.nvms; i++)
+			ev_add(&ev, "%s", c.vms[i]);
+		findings_add(&c, F_VMS_RUNNING, PROTO_SEV_INFO, NULL, &ev,
+			     "%zu virtual machine%s running: vfleet will not reboot "
+			     "this host unless told to (--force)", c.nvms,
+			     c.nvms == 1 ? " is" : "s are");
+		ev_release(&ev);
+	}
 	findings_environment(&c);
 	findings_iommu(&c);
 	findings_intremap(&c);
@@ -1882,5 +1908,6 @@ findings_evaluate(const char *root, struct proto_response *resp)
 	kmsg_log_release(&c.log);
 	proto_strv_free(c.persistenced, c.npersistenced);
 	proto_strv_free(c.fabricmgr, c.nfabricmgr);
+	proto_strv_free(c.vms, c.nvms);
 	strbuf_release(&path);
 }
