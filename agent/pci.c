@@ -371,22 +371,23 @@ pci_child_link(int dfd, const char *devdir, const char *name,
 }
 
 /*
- * One function into an F record in rec (reset first). Returns false,
+ * One function into an F record in rec (reset first); val is scratch
+ * space, kept by the caller across functions. Returns false,
  * with the error recorded, when vendor, device or class is missing or
  * garbled: such a function is left out rather than guessed at.
  */
 static bool
 pci_child_func(const char *devdir, const char *address,
-	       struct pci_child_ids *ids, struct strbuf *rec)
+	       struct pci_child_ids *ids, struct strbuf *rec, struct strbuf *val)
 {
-	struct strbuf val = STRBUF_INIT;
 	unsigned long rev = 0;
 	long group = -1, boot_vga = -1, numa = -1, vfs = -1, width = -1;
 	bool have_rev;
 	int dfd, r;
 
 	strbuf_reset(rec);
-	dfd = open(devdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_PATH);
+	/* openat, not open: musl's open() adds an fcntl for O_CLOEXEC. */
+	dfd = openat(AT_FDCWD, devdir, O_DIRECTORY | O_CLOEXEC | O_PATH);
 	if (dfd < 0) {
 		struct strbuf msg = STRBUF_INIT;
 
@@ -396,27 +397,27 @@ pci_child_func(const char *devdir, const char *address,
 		strbuf_release(&msg);
 		goto fail;
 	}
-	if (!pci_child_hex(dfd, devdir, "vendor", 0xffff, true, &ids->vendor, &val) ||
-	    !pci_child_hex(dfd, devdir, "device", 0xffff, true, &ids->device, &val) ||
-	    !pci_child_hex(dfd, devdir, "class", 0xffffff, true, &ids->cls, &val))
+	if (!pci_child_hex(dfd, devdir, "vendor", 0xffff, true, &ids->vendor, val) ||
+	    !pci_child_hex(dfd, devdir, "device", 0xffff, true, &ids->device, val) ||
+	    !pci_child_hex(dfd, devdir, "class", 0xffffff, true, &ids->cls, val))
 		goto fail;
-	have_rev = pci_child_hex(dfd, devdir, "revision", 0xff, false, &rev, &val);
+	have_rev = pci_child_hex(dfd, devdir, "revision", 0xff, false, &rev, val);
 	ids->svendor = ids->sdevice = 0;
 	pci_child_hex(dfd, devdir, "subsystem_vendor", 0xffff, false,
-		      &ids->svendor, &val);
+		      &ids->svendor, val);
 	pci_child_hex(dfd, devdir, "subsystem_device", 0xffff, false,
-		      &ids->sdevice, &val);
-	if (pci_child_link(dfd, devdir, "iommu_group", &val) > 0 &&
-	    !pci_parse_dec(val.buf, 0, INT_MAX, &group))
+		      &ids->sdevice, val);
+	if (pci_child_link(dfd, devdir, "iommu_group", val) > 0 &&
+	    !pci_parse_dec(val->buf, 0, INT_MAX, &group))
 		pci_child_attr_error("pci-attr", devdir, "iommu_group",
-			"link names '%.64s', not a group number", val.buf);
-	if (pci_child_attr(dfd, devdir, "boot_vga", &val, "pci-attr") > 0 &&
-	    !pci_parse_dec(val.buf, 0, 1, &boot_vga))
+			"link names '%.64s', not a group number", val->buf);
+	if (pci_child_attr(dfd, devdir, "boot_vga", val, "pci-attr") > 0 &&
+	    !pci_parse_dec(val->buf, 0, 1, &boot_vga))
 		pci_child_attr_error("pci-attr", devdir, "boot_vga",
-			"garbled value '%.64s' (want 0 or 1)", val.buf);
-	pci_child_dec(dfd, devdir, "numa_node", -1, INT_MAX, &numa, &val);
-	pci_child_dec(dfd, devdir, "sriov_totalvfs", 0, INT_MAX, &vfs, &val);
-	pci_child_dec(dfd, devdir, "current_link_width", 0, INT_MAX, &width, &val);
+			"garbled value '%.64s' (want 0 or 1)", val->buf);
+	pci_child_dec(dfd, devdir, "numa_node", -1, INT_MAX, &numa, val);
+	pci_child_dec(dfd, devdir, "sriov_totalvfs", 0, INT_MAX, &vfs, val);
+	pci_child_dec(dfd, devdir, "current_link_width", 0, INT_MAX, &width, val);
 
 	strbuf_addch(rec, PCI_REC_FUNC);
 	pci_frame_str(rec, address);
@@ -431,36 +432,36 @@ pci_child_func(const char *devdir, const char *address,
 	pci_frame_num(rec, numa);
 	pci_frame_num(rec, vfs);
 	pci_frame_num(rec, width);
-	r = pci_child_link(dfd, devdir, "driver", &val);
-	pci_frame_str(rec, r > 0 ? val.buf : NULL);
-	pci_child_str(dfd, devdir, "driver_override", rec, &val);
-	pci_child_str(dfd, devdir, "reset_method", rec, &val);
-	pci_child_str(dfd, devdir, "current_link_speed", rec, &val);
+	r = pci_child_link(dfd, devdir, "driver", val);
+	pci_frame_str(rec, r > 0 ? val->buf : NULL);
+	pci_child_str(dfd, devdir, "driver_override", rec, val);
+	pci_child_str(dfd, devdir, "reset_method", rec, val);
+	pci_child_str(dfd, devdir, "current_link_speed", rec, val);
 	strbuf_addch(rec, '\n');
 	close(dfd);
-	strbuf_release(&val);
 	return true;
 fail:
 	if (dfd >= 0)
 		close(dfd);
-	strbuf_release(&val);
 	strbuf_reset(rec);
 	return false;
 }
 
+/* An N record for one function; rec is scratch space kept by the caller. */
 static void
 pci_child_names(struct pci_access *a, const struct pci_child_ids *ids,
-		const char *address)
+		const char *address, struct strbuf *rec)
 {
 	const int flags = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
 	const int v = (int)ids->vendor, d = (int)ids->device;
 	const int sv = (int)ids->svendor, sd = (int)ids->sdevice;
 	char buf[256];
-	struct strbuf rec = STRBUF_INIT, *o = &rec;
+	struct strbuf *o = rec;
 	const char *subsys = NULL;
 
 	/* Built aside: a lookup may end in the error hook, which must not
 	 * find half a record in the output. */
+	strbuf_reset(o);
 	strbuf_addch(o, PCI_REC_NAMES);
 	pci_frame_str(o, address);
 	pci_frame_str(o, pci_lookup_name(a, buf, sizeof(buf),
@@ -481,8 +482,7 @@ pci_child_names(struct pci_access *a, const struct pci_child_ids *ids,
 	}
 	pci_frame_str(o, subsys);
 	strbuf_addch(o, '\n');
-	strbuf_add(&pci_child.out, rec.buf, rec.len);
-	strbuf_release(&rec);
+	strbuf_add(&pci_child.out, rec->buf, rec->len);
 }
 
 /* libpci's devices in address order, so that the workers, each with its
@@ -518,6 +518,7 @@ pci_child_run(const char *sysfs, const char *idsfile, int fd,
 {
 	struct strbuf devices = STRBUF_INIT, devdir = STRBUF_INIT;
 	struct strbuf addr = STRBUF_INIT, rec = STRBUF_INIT;
+	struct strbuf val = STRBUF_INIT;
 	struct pci_child_ids *ids = NULL;
 	struct pci_dev **devs = NULL;
 	struct pci_access *a;
@@ -558,7 +559,8 @@ pci_child_run(const char *sysfs, const char *idsfile, int fd,
 			    d->dev, d->func);
 		strbuf_reset(&devdir);
 		strbuf_addf(&devdir, "%s/%s", devices.buf, addr.buf);
-		ids[i].ok = pci_child_func(devdir.buf, addr.buf, &ids[i], &rec);
+		ids[i].ok = pci_child_func(devdir.buf, addr.buf, &ids[i], &rec,
+					   &val);
 		strbuf_add(&pci_child.out, rec.buf, rec.len);
 	}
 
@@ -573,7 +575,7 @@ pci_child_run(const char *sysfs, const char *idsfile, int fd,
 			strbuf_reset(&addr);
 			strbuf_addf(&addr, "%04x:%02x:%02x.%d", d->domain,
 				    d->bus, d->dev, d->func);
-			pci_child_names(a, &ids[i], addr.buf);
+			pci_child_names(a, &ids[i], addr.buf, &rec);
 		}
 	}
 	strbuf_addch(&pci_child.out, PCI_REC_END);

@@ -58,8 +58,8 @@ run badflag facts --frobnicate
 [ "$rc" -eq 2 ] || fail "unknown flag: exit $rc"
 run badop frobnicate
 [ "$rc" -eq 2 ] || fail "unknown operation on the command line: exit $rc"
-run cli-plan plan --root "$seed"
-refused cli-plan not-implemented
+run cli-reboot reboot --root "$seed"
+refused cli-reboot not-implemented
 echo "ok: command line"
 
 # --- protocol mode: requests the agent must refuse ---
@@ -93,10 +93,11 @@ run unknownop --stdin <"$tmp/unknownop.in"
 refused unknownop bad-request
 expect unknownop 2 '.errors[0].message | test("frobnicate")'
 
-printf '{"protocol":"vfleet/1.0","op":"plan"}' >"$tmp/plan.in"
-run plan --stdin <"$tmp/plan.in"
-refused plan not-implemented
-expect plan 2 '.op == "plan" and (.errors[0].message | test("plan not implemented"))'
+# A known operation this agent does not carry out (yet): refused by name.
+printf '{"protocol":"vfleet/1.0","op":"reboot"}' >"$tmp/reboot.in"
+run reboot --stdin <"$tmp/reboot.in"
+refused reboot not-implemented
+expect reboot 2 '.op == "reboot" and (.errors[0].message | test("reboot not implemented"))'
 
 # Over PROTO_MESSAGE_MAX (8 MiB): a valid request padded with spaces, and
 # a stream of bytes that never ends in JSON.
