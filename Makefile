@@ -55,8 +55,9 @@ HOST_LIBS := -lssh $(shell pkg-config --libs json-c libpci 2>/dev/null || echo -
 
 DEPS := $(O)/deps
 MUSL_CFLAGS := $(BASE_CFLAGS) -Os -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-isystem $(DEPS)/include
-MUSL_LDFLAGS := -static -Wl,--gc-sections -s
+MUSL_LDFLAGS := -static -Wl,--gc-sections -Wl,--build-id=none -s
 MUSL_LIBS := $(DEPS)/lib/libpci.a $(DEPS)/lib/libjson-c.a
 
 all: $(OUT)/vfleet $(OUT)/vfleet-agent
@@ -68,6 +69,7 @@ include agent/build.mk
 include controller/build.mk
 include tests/build.mk
 include bench/build.mk
+-include fuzz/build.mk
 
 # Objects: $(O)/host/x.o for the controller and tests, $(O)/musl/x.o for
 # the static agent.
