@@ -227,7 +227,9 @@ cfgfile_cmdline_walk(const char *s, cfgfile_param_fn fn, void *ctx)
 {
 	struct strbuf tok = STRBUF_INIT;
 
-	while (s && *s) {
+	if (!s)
+		return;
+	while (*s) {
 		bool quoted = false;
 		const char *eq;
 
@@ -294,10 +296,13 @@ cfgfile_param_has(const char *n, size_t nl, const char *v, size_t vl,
 {
 	struct cfgfile_param_ctx *c = vctx;
 	size_t wl = strlen(c->want);
-	const char *p = v, *e = v + vl;
+	const char *p, *e;
 
+	/* A bare flag (v NULL) has no value to match; no arithmetic on NULL. */
 	if (!v || !cfgfile_param_eq(n, nl, c->name))
 		return false;
+	p = v;
+	e = v + vl;
 	while (p <= e) {
 		const char *comma = memchr(p, ',', (size_t)(e - p));
 		const char *q = comma ? comma : e;

@@ -1363,7 +1363,8 @@ findings_is_laptop(struct fctx *c, struct evlist *ev)
 
 	sysroot_path(&path, c->root, "/sys/class/dmi/id/chassis_type");
 	if (fileio_read_attr(path.buf, &v) == 0) {
-		int t = atoi(v.buf);
+		/* Garbage reads as 0, no chassis type: not a laptop. */
+		long t = strtol(v.buf, NULL, 10);
 
 		for (size_t i = 0; i < sizeof(laptop) / sizeof(laptop[0]); i++)
 			if (t == laptop[i])

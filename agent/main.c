@@ -1,6 +1,8 @@
-/* vfleet-agent: discovers (and, with the apply issue, configures) one host.
+/* vfleet-agent: discovers and configures one host for VFIO passthrough.
  *
- *   vfleet-agent facts [--root DIR] [--pretty]   for a human at the console
+ *   vfleet-agent facts|plan|apply|verify|rollback|status [--root DIR]
+ *       [--run-id ID] [--policy-file F.json] [--json] [--pretty]
+ *                                                for a human at the console
  *   vfleet-agent --stdin [--pretty]              protocol mode (controller)
  *
  * Protocol mode reads one request (at most PROTO_MESSAGE_MAX bytes) on
@@ -8,12 +10,14 @@
  * request it cannot parse. Exit status: 0 answer without errors, 1 answer
  * with errors, 2 request or usage refused (the answer says why).
  */
+#include "apply.h"
 #include "findings.h"
 #include "host.h"
 #include "log.h"
 #include "pci.h"
 #include "proto.h"
 #include "strbuf.h"
+#include "verify.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -30,12 +34,26 @@
 
 static const char agent_usage[] =
 	"usage: vfleet-agent facts [--root DIR] [--pretty]\n"
+	"       vfleet-agent plan|apply|verify|rollback|status [--root DIR]\n"
+	"                    [--run-id ID] [--policy-file F.json] [--json] [--pretty]\n"
 	"       vfleet-agent --stdin [--pretty]\n"
 	"       vfleet-agent --version | --help\n"
 	"\n"
 	"  facts       print this host's facts, PCI functions, IOMMU groups,\n"
 	"              GPUs with verdicts and findings as JSON\n"
-	"  --root DIR  read /sys, /proc, /etc, /boot under DIR (a fixture tree)\n"
+	"  plan        what apply would change: unified diffs and commands\n"
+	"              (text; --json for the response); touches nothing\n"
+	"  apply       configure the selected GPUs for vfio-pci (never reboots)\n"
+	"  verify      after the reboot: is what apply configured in effect?\n"
+	"  rollback    restore every file apply changed and regenerate\n"
+	"  status      the phase of this host's apply record\n"
+	"  --root DIR  read and write /sys, /proc, /etc, /boot under DIR (a\n"
+	"              fixture tree; the tools found under DIR are run)\n"
+	"  --run-id ID name of this run (backups go to\n"
+	"              /var/lib/vfleet/backups/ID); default local-<UTC time>\n"
+	"  --policy-file F.json\n"
+	"              the request's policy (select, allow_*, cmd_*) as JSON\n"
+	"  --json      print the JSON response (plan prints text otherwise)\n"
 	"  --pretty    indent the JSON\n"
 	"  --stdin     protocol mode: one request on stdin, one response out\n"
 	"  -v          more diagnostics on stderr (twice: debug)\n"
@@ -126,6 +144,24 @@ agent_dispatch(const struct proto_request *req, struct proto_response *resp)
 	case PROTO_OP_FACTS:
 		agent_facts(root, resp);
 		break;
+	case PROTO_OP_PLAN:
+		agent_facts(root, resp);
+		apply_plan(root, req, resp);
+		break;
+	case PROTO_OP_APPLY:
+		agent_facts(root, resp);
+		apply_apply(root, req, resp);
+		break;
+	case PROTO_OP_VERIFY:
+		verify_run(root, req, resp);
+		break;
+	case PROTO_OP_ROLLBACK:
+		apply_rollback(root, req, resp);
+		break;
+	case PROTO_OP_STATUS:
+		apply_status(root, req, resp);
+		break;
+	case PROTO_OP_REBOOT:
 	default:
 		proto_add_error(resp, "not-implemented", NULL,
 				"operation %s not implemented in this agent",
@@ -185,14 +221,69 @@ out:
 	return status;
 }
 
-/* Console mode: `facts` (other operations arrive with the apply issue). */
+/* plan for a person: the diffs and commands, then what stops it. */
 static int
-agent_cli(const char *opname, const char *root, bool pretty)
+agent_print_plan(const struct proto_response *resp, int status)
+{
+	struct strbuf out = STRBUF_INIT;
+	size_t nfiles = 0, ncmds = 0;
+	int r;
+
+	for (size_t i = 0; i < resp->nchanges; i++) {
+		const struct proto_change *c = &resp->changes[i];
+
+		if (strcmp(c->kind, "file") == 0) {
+			nfiles++;
+			strbuf_addstr(&out, c->diff ? c->diff : "");
+		}
+	}
+	for (size_t i = 0; i < resp->nchanges; i++) {
+		const struct proto_change *c = &resp->changes[i];
+
+		if (strcmp(c->kind, "command") == 0) {
+			if (!ncmds++)
+				strbuf_addstr(&out, "\ncommands apply would run:\n");
+			strbuf_addf(&out, "  %s\n", c->target);
+		}
+	}
+	if (resp->state && resp->state->phase)
+		strbuf_addf(&out, "\nrecord: %s (run %s)\n", resp->state->phase,
+			    resp->state->run_id ? resp->state->run_id : "-");
+	for (size_t i = 0; i < resp->nfindings; i++) {
+		const struct proto_finding *f = &resp->findings[i];
+
+		/* The plan's own notes; the facts' findings are in --json. */
+		if (strcmp(f->code, "nothing-selected") == 0 ||
+		    strcmp(f->code, "bind-by-address") == 0 ||
+		    strcmp(f->code, "vfio-ids-and-override") == 0 ||
+		    strcmp(f->code, "initramfs-not-rebuilt") == 0)
+			strbuf_addf(&out, "%s %s: %s\n", proto_severity_name(
+				    f->severity), f->code, f->message);
+	}
+	for (size_t i = 0; i < resp->nerrors; i++)
+		strbuf_addf(&out, "error %s: %s\n", resp->errors[i].code,
+			    resp->errors[i].message);
+	if (resp->ok)
+		strbuf_addf(&out, "\n%s\n", nfiles || ncmds ? "plan: apply would "
+			    "change the files above and run the commands" :
+			    "plan: nothing to change");
+	else
+		strbuf_addstr(&out, "\nplan: apply would refuse (errors above)\n");
+	r = agent_write_all(STDOUT_FILENO, &out);
+	strbuf_release(&out);
+	return r < 0 ? AGENT_EXIT_ERRORS : status;
+}
+
+/* Console mode: one operation on the command line. */
+static int
+agent_cli(const char *opname, const char *root, const char *run_id,
+	  const char *policy_file, bool json, bool pretty)
 {
 	struct proto_request req;
 	struct proto_response resp;
+	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
 	int op = proto_op_from_name(opname);
-	int status;
+	int status, r;
 
 	if (op < 0) {
 		fprintf(stderr, "vfleet-agent: unknown operation '%s'\n%s",
@@ -200,22 +291,49 @@ agent_cli(const char *opname, const char *root, bool pretty)
 		return AGENT_EXIT_REFUSED;
 	}
 	proto_request_init(&req, (enum proto_op)op);
-	if (root)
-		req.root = xstrdup(root);
+	if (root) {
+		/* Tools under the root are run by absolute path. */
+		char *abs = realpath(root, NULL);
+
+		req.root = abs ? abs : xstrdup(root);
+	}
+	if (run_id)
+		req.run_id = xstrdup(run_id);
+	if (policy_file) {
+		r = strbuf_read_file(&buf, policy_file, PROTO_MESSAGE_MAX);
+		if (r == 0)
+			r = proto_policy_decode(buf.buf, buf.len, &req.policy,
+						&err);
+		else
+			strbuf_addstr(&err, strerror(-r));
+		if (r < 0) {
+			fprintf(stderr, "vfleet-agent: %s: %s\n", policy_file,
+				err.buf);
+			status = AGENT_EXIT_REFUSED;
+			goto out_req;
+		}
+	}
 	proto_response_init(&resp, req.op);
 	agent_set_version(&resp);
 	status = agent_dispatch(&req, &resp);
-	status = agent_emit(&resp, pretty, status);
-	proto_request_release(&req);
+	if (req.op == PROTO_OP_PLAN && !json && !pretty)
+		status = agent_print_plan(&resp, status);
+	else
+		status = agent_emit(&resp, pretty, status);
 	proto_response_release(&resp);
+out_req:
+	proto_request_release(&req);
+	strbuf_release(&buf);
+	strbuf_release(&err);
 	return status;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *opname = NULL, *root = NULL;
-	bool pretty = false, use_stdin = false;
+	const char *opname = NULL, *root = NULL, *run_id = NULL;
+	const char *policy_file = NULL;
+	bool pretty = false, use_stdin = false, json = false;
 	int verbose = 0;
 
 	/* A controller that hangs up must give us EPIPE, not a silent death. */
@@ -235,6 +353,16 @@ main(int argc, char **argv)
 			use_stdin = true;
 		} else if (strcmp(a, "--pretty") == 0) {
 			pretty = true;
+		} else if (strcmp(a, "--json") == 0) {
+			json = true;
+		} else if (strcmp(a, "--run-id") == 0 && i + 1 < argc) {
+			run_id = argv[++i];
+		} else if (strncmp(a, "--run-id=", 9) == 0) {
+			run_id = a + 9;
+		} else if (strcmp(a, "--policy-file") == 0 && i + 1 < argc) {
+			policy_file = argv[++i];
+		} else if (strncmp(a, "--policy-file=", 14) == 0) {
+			policy_file = a + 14;
 		} else if (strcmp(a, "-v") == 0) {
 			verbose++;
 		} else if (strcmp(a, "--root") == 0 && i + 1 < argc) {
@@ -253,9 +381,9 @@ main(int argc, char **argv)
 		 verbose ? LOG_INFO : LOG_WARN);
 
 	if (use_stdin) {
-		if (opname || root) {
-			fprintf(stderr, "vfleet-agent: --stdin takes the operation "
-				"and root from the request\n");
+		if (opname || root || run_id || policy_file) {
+			fprintf(stderr, "vfleet-agent: --stdin takes the operation, "
+				"root, run id and policy from the request\n");
 			return AGENT_EXIT_REFUSED;
 		}
 		return agent_stdin(pretty);
@@ -268,5 +396,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "vfleet-agent: --root needs a folder\n");
 		return AGENT_EXIT_REFUSED;
 	}
-	return agent_cli(opname, root, pretty);
+	if (run_id && (!*run_id || run_id[0] == '.' ||
+		       strspn(run_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+			      "OPQRSTUVWXYZ0123456789._-") != strlen(run_id) ||
+		       strlen(run_id) > 128)) {
+		fprintf(stderr, "vfleet-agent: --run-id takes letters, digits, "
+			"'.', '_' and '-' (not first '.'), at most 128\n");
+		return AGENT_EXIT_REFUSED;
+	}
+	return agent_cli(opname, root, run_id, policy_file, json, pretty);
 }

@@ -415,9 +415,12 @@ pci_child_func(const char *devdir, const char *address,
 	    !pci_parse_dec(val->buf, 0, 1, &boot_vga))
 		pci_child_attr_error("pci-attr", devdir, "boot_vga",
 			"garbled value '%.64s' (want 0 or 1)", val->buf);
+	/* The ranges the protocol allows (PROTOCOL.md §7): a value outside
+	 * them is garbled, and must not make the controller reject the
+	 * whole answer. */
 	pci_child_dec(dfd, devdir, "numa_node", -1, INT_MAX, &numa, val);
-	pci_child_dec(dfd, devdir, "sriov_totalvfs", 0, INT_MAX, &vfs, val);
-	pci_child_dec(dfd, devdir, "current_link_width", 0, INT_MAX, &width, val);
+	pci_child_dec(dfd, devdir, "sriov_totalvfs", 0, 65535, &vfs, val);
+	pci_child_dec(dfd, devdir, "current_link_width", 0, 255, &width, val);
 
 	strbuf_addch(rec, PCI_REC_FUNC);
 	pci_frame_str(rec, address);
@@ -1146,8 +1149,9 @@ pci_discover_workers(const char *root, struct proto_response *resp,
 	struct strbuf sysfs = STRBUF_INIT, ids = STRBUF_INIT;
 	struct strbuf out = STRBUF_INIT, why = STRBUF_INIT;
 	size_t nerrors = resp->nerrors, first = resp->nfuncs;
-	pid_t pid[PCI_WORKERS_MAX];
-	int fd[PCI_WORKERS_MAX];
+	/* Filled by pci_workers_start() for the workers it returns. */
+	pid_t pid[PCI_WORKERS_MAX] = { 0 };
+	int fd[PCI_WORKERS_MAX] = { 0 };
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);

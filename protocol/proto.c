@@ -91,6 +91,10 @@ proto_request_release(struct proto_request *req)
 	free(req->root);
 	free(req->run_id);
 	proto_strv_free(req->policy.select, req->policy.nselect);
+	proto_strv_free(req->policy.cmd_bootloader_update,
+			req->policy.ncmd_bootloader_update);
+	proto_strv_free(req->policy.cmd_initramfs, req->policy.ncmd_initramfs);
+	proto_strv_free(req->policy.cmd_reboot, req->policy.ncmd_reboot);
 	proto_request_init(req, PROTO_OP_FACTS);
 }
 
@@ -188,7 +192,28 @@ proto_response_release(struct proto_response *resp)
 		free(resp->errors[i].path);
 	}
 	free(resp->errors);
+	if (resp->state) {
+		struct proto_state *st = resp->state;
+
+		free(st->phase);
+		free(st->run_id);
+		free(st->boot_id);
+		free(st->updated);
+		free(st->message);
+		free(st->binding);
+		proto_strv_free(st->devices, st->ndevices);
+		proto_strv_free(st->cmdline_expected, st->ncmdline_expected);
+		free(st);
+	}
 	proto_response_init(resp, PROTO_OP_FACTS);
+}
+
+struct proto_state *
+proto_set_state(struct proto_response *resp)
+{
+	if (!resp->state)
+		resp->state = xcalloc(1, sizeof(*resp->state));
+	return resp->state;
 }
 
 /* Append one zeroed element of size el to *arr (length *n); return it. */

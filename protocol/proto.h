@@ -62,7 +62,7 @@ enum proto_tristate {
 	PROTO_YES = 1,
 };
 
-/* What a policy selects and allows (grows with the apply issue). */
+/* What a policy selects and allows. */
 struct proto_policy {
 	char **select;		/* "10de", "10de:1c03" or "0000:0e:00.0" */
 	size_t nselect;
@@ -71,6 +71,17 @@ struct proto_policy {
 	bool allow_only_display;
 	bool allow_no_iommu;
 	bool allow_driver_in_use;
+	/*
+	 * Commands that stand in for the host's own tools, as argv vectors
+	 * (argv[0] absolute; no shell). Empty: the agent picks the tool
+	 * (PROTOCOL.md §8). For unusual hosts and for tests.
+	 */
+	char **cmd_bootloader_update;	/* regenerates the boot config */
+	size_t ncmd_bootloader_update;
+	char **cmd_initramfs;		/* rebuilds every initramfs */
+	size_t ncmd_initramfs;
+	char **cmd_reboot;		/* reboots the host */
+	size_t ncmd_reboot;
 };
 
 struct proto_request {
@@ -167,6 +178,22 @@ struct proto_change {
 	char *output_tail;
 };
 
+/* The agent's record of apply (ROOT/var/lib/vfleet/state.json), as the
+ * controller sees it: status answers with it without discovery. */
+struct proto_state {
+	char *phase;		/* "applied-pending-reboot", "rolled-back", ... */
+	char *run_id;		/* the latest run that changed the record */
+	char *boot_id;		/* /proc/sys/kernel/random/boot_id at apply */
+	char *updated;		/* UTC time of the last change, RFC 3339 */
+	char *message;		/* why the phase is "failed", else NULL */
+	char *binding;		/* "ids" or "driver-override" */
+	char **devices;		/* PCI addresses configured for vfio-pci */
+	size_t ndevices;
+	char **cmdline_expected;	/* parameters /proc/cmdline must show
+					   after the reboot */
+	size_t ncmdline_expected;
+};
+
 struct proto_error {
 	char *code;		/* stable identifier, e.g. "pci-scan" */
 	char *message;
@@ -194,6 +221,7 @@ struct proto_response {
 	size_t nchanges;
 	struct proto_error *errors;
 	size_t nerrors;
+	struct proto_state *state;	/* NULL when the host has no record */
 };
 
 /* --- model helpers (proto.c, libc only) --- */
@@ -218,6 +246,8 @@ void proto_finding_add_evidence(struct proto_finding *f, const char *fmt, ...)
 struct proto_error *proto_add_error(struct proto_response *resp,
 	const char *code, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The response's state record, allocated (zeroed) on first use. */
+struct proto_state *proto_set_state(struct proto_response *resp);
 /* Append a copy of s to a (strv, n) pair. */
 void proto_strv_add(char ***strv, size_t *n, const char *s);
 void proto_strv_free(char **strv, size_t n);
@@ -258,5 +288,14 @@ int proto_request_decode(const char *buf, size_t len,
 			 struct proto_request *out, struct strbuf *err);
 int proto_response_decode(const char *buf, size_t len,
 			  struct proto_response *out, struct strbuf *err);
+
+/*
+ * A policy on its own (vfleet-agent --policy-file): the JSON object of
+ * request.policy, or a whole request whose "policy" is taken. Same rules
+ * and errors as proto_request_decode(); *out is filled (caller frees its
+ * members, e.g. by moving it into a request) and left zeroed on failure.
+ */
+int proto_policy_decode(const char *buf, size_t len, struct proto_policy *out,
+			struct strbuf *err);
 
 #endif

@@ -37,6 +37,7 @@
 #define PJ_CONTAINERS_MAX (16u << 10)
 #define PJ_ROOT_MAX 4096	/* request.root */
 #define PJ_RUN_ID_MAX 128	/* request.run_id */
+#define PJ_ARGV_MAX 64		/* policy.cmd_* elements */
 #define PJ_CODE_MAX 64		/* finding/error codes, change kinds */
 #define PJ_VERSION_PART_MAX 9999
 #define PJ_QUOTE_MAX 40		/* bytes of a bad value quoted in an error */
@@ -254,7 +255,11 @@ pj_policy_to_json(const struct proto_policy *p)
 	    pj_add_bool(j, "allow_group_not_viable", p->allow_group_not_viable) ||
 	    pj_add_bool(j, "allow_only_display", p->allow_only_display) ||
 	    pj_add_bool(j, "allow_no_iommu", p->allow_no_iommu) ||
-	    pj_add_bool(j, "allow_driver_in_use", p->allow_driver_in_use))
+	    pj_add_bool(j, "allow_driver_in_use", p->allow_driver_in_use) ||
+	    pj_add_strv(j, "cmd_bootloader_update", p->cmd_bootloader_update,
+			p->ncmd_bootloader_update) ||
+	    pj_add_strv(j, "cmd_initramfs", p->cmd_initramfs, p->ncmd_initramfs) ||
+	    pj_add_strv(j, "cmd_reboot", p->cmd_reboot, p->ncmd_reboot))
 		goto err;
 	return j;
 err:
@@ -407,6 +412,29 @@ err:
 }
 
 static struct json_object *
+pj_state_to_json(const struct proto_state *st)
+{
+	struct json_object *j = json_object_new_object();
+
+	if (!j)
+		return NULL;
+	if (pj_add_str(j, "phase", st->phase) ||
+	    pj_add_str(j, "run_id", st->run_id) ||
+	    pj_add_str(j, "boot_id", st->boot_id) ||
+	    pj_add_str(j, "updated", st->updated) ||
+	    pj_add_str(j, "message", st->message) ||
+	    pj_add_str(j, "binding", st->binding) ||
+	    pj_add_strv(j, "devices", st->devices, st->ndevices) ||
+	    pj_add_strv(j, "cmdline_expected", st->cmdline_expected,
+			st->ncmdline_expected))
+		goto err;
+	return j;
+err:
+	json_object_put(j);
+	return NULL;
+}
+
+static struct json_object *
 pj_error_to_json(const struct proto_error *e)
 {
 	struct json_object *j = json_object_new_object();
@@ -495,7 +523,9 @@ proto_response_encode(const struct proto_response *resp, bool pretty,
 			 pj_finding_to_json) ||
 	    PJ_ADD_ARRAY(root, "changes", resp->changes, resp->nchanges,
 			 pj_change_to_json) ||
-	    PJ_ADD_ARRAY(root, "errors", resp->errors, resp->nerrors, pj_error_to_json))
+	    PJ_ADD_ARRAY(root, "errors", resp->errors, resp->nerrors, pj_error_to_json) ||
+	    (resp->state ? pj_add(root, "state", pj_state_to_json(resp->state)) :
+	     pj_add_null(root, "state")))
 		goto out;
 	r = pj_emit(root, pretty, out);
 out:
@@ -572,7 +602,7 @@ pj_quote(struct strbuf *sb, const char *s)
 	size_t i;
 
 	strbuf_addch(sb, '"');
-	for (i = 0; s[i] && i < PJ_QUOTE_MAX; i++) {
+	for (i = 0; i < PJ_QUOTE_MAX && s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		strbuf_addch(sb, c < 0x20 || c >= 0x7f || c == '"' ? '?' : c);
@@ -1220,6 +1250,33 @@ pj_dec_init(struct pj_dec *d, struct strbuf *err, const char *self)
 
 /* --- request --- */
 
+/* A command override: argv strings, argv[0] an absolute path, at most
+ * PJ_ARGV_MAX elements (no shell ever sees them). */
+static int
+pj_argv(struct pj_dec *d, struct json_object *obj, const char *key,
+	char ***v, size_t *n)
+{
+	size_t mark;
+	int r;
+
+	r = pj_strv(d, obj, key, PJ_ROOT_MAX, NULL, v, n);
+	if (r < 0 || !*n)
+		return r;
+	mark = pj_push(d, key);
+	if (*n > PJ_ARGV_MAX) {
+		r = pj_fail(d, "%zu elements are over the limit of %u", *n,
+			    PJ_ARGV_MAX);
+	} else if ((*v)[0][0] != '/') {
+		size_t imark = pj_push_index(d, 0);
+
+		r = pj_fail(d, "expected an absolute path, got \"%.40s\"",
+			    (*v)[0]);
+		pj_pop(d, imark);
+	}
+	pj_pop(d, mark);
+	return r;
+}
+
 static int
 pj_policy(struct pj_dec *d, struct json_object *root, struct proto_policy *p)
 {
@@ -1239,7 +1296,12 @@ pj_policy(struct pj_dec *d, struct json_object *root, struct proto_policy *p)
 			 &p->allow_group_not_viable)) ||
 	    (r = pj_bool(d, o, "allow_only_display", 0, &p->allow_only_display)) ||
 	    (r = pj_bool(d, o, "allow_no_iommu", 0, &p->allow_no_iommu)) ||
-	    (r = pj_bool(d, o, "allow_driver_in_use", 0, &p->allow_driver_in_use)))
+	    (r = pj_bool(d, o, "allow_driver_in_use", 0, &p->allow_driver_in_use)) ||
+	    (r = pj_argv(d, o, "cmd_bootloader_update", &p->cmd_bootloader_update,
+			 &p->ncmd_bootloader_update)) ||
+	    (r = pj_argv(d, o, "cmd_initramfs", &p->cmd_initramfs,
+			 &p->ncmd_initramfs)) ||
+	    (r = pj_argv(d, o, "cmd_reboot", &p->cmd_reboot, &p->ncmd_reboot)))
 		return r;
 	pj_pop(d, mark);
 	/* Agents compare selectors with the lowercase IDs sysfs shows. */
@@ -1281,6 +1343,45 @@ out:
 	strbuf_release(&d.path);
 	if (r < 0)
 		proto_request_release(out);
+	return r;
+}
+
+int
+proto_policy_decode(const char *buf, size_t len, struct proto_policy *out,
+		    struct strbuf *err)
+{
+	struct json_object *root = NULL, *wrap = NULL;
+	struct proto_request tmp;
+	struct pj_dec d;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	proto_request_init(&tmp, PROTO_OP_FACTS);
+	pj_dec_init(&d, err, "agent");
+	r = pj_parse(&d, buf, len, &root);
+	if (r < 0)
+		goto out;
+	/* A request-shaped file carries "policy"; a bare one is the policy. */
+	if (json_object_object_get_ex(root, "policy", NULL)) {
+		wrap = json_object_get(root);
+	} else {
+		wrap = json_object_new_object();
+		if (!wrap || json_object_object_add(wrap, "policy",
+						    json_object_get(root)) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	r = pj_policy(&d, wrap, &tmp.policy);
+	if (r == 0) {
+		*out = tmp.policy;
+		memset(&tmp.policy, 0, sizeof(tmp.policy));
+	}
+out:
+	json_object_put(wrap);
+	json_object_put(root);
+	strbuf_release(&d.path);
+	proto_request_release(&tmp);
 	return r;
 }
 
@@ -1488,6 +1589,38 @@ pj_error(struct pj_dec *d, struct json_object *o, struct proto_error *e)
 	r_;								\
 })
 
+static int
+pj_state(struct pj_dec *d, struct json_object *root, struct proto_response *resp)
+{
+	const size_t max = PROTO_STRING_MAX;
+	struct json_object *o;
+	struct proto_state *st;
+	size_t mark;
+	int r;
+
+	r = pj_object(d, root, "state", &o);
+	if (r < 0 || !o)
+		return r;
+	st = proto_set_state(resp);
+	mark = pj_push(d, "state");
+	if ((r = pj_string(d, o, "phase", PJ_REQUIRED, PJ_CODE_MAX, pj_check_code,
+			   &st->phase)) ||
+	    (r = pj_string(d, o, "run_id", 0, PJ_RUN_ID_MAX, pj_check_run_id,
+			   &st->run_id)) ||
+	    (r = pj_string(d, o, "boot_id", 0, max, NULL, &st->boot_id)) ||
+	    (r = pj_string(d, o, "updated", 0, max, NULL, &st->updated)) ||
+	    (r = pj_string(d, o, "message", 0, max, NULL, &st->message)) ||
+	    (r = pj_string(d, o, "binding", 0, PJ_CODE_MAX, pj_check_code,
+			   &st->binding)) ||
+	    (r = pj_strv(d, o, "devices", max, pj_check_pci_address,
+			 &st->devices, &st->ndevices)) ||
+	    (r = pj_strv(d, o, "cmdline_expected", max, NULL,
+			 &st->cmdline_expected, &st->ncmdline_expected)))
+		return r;
+	pj_pop(d, mark);
+	return 0;
+}
+
 static void
 pj_func_init(struct proto_pci_func *f)
 {
@@ -1561,7 +1694,8 @@ proto_response_decode(const char *buf, size_t len, struct proto_response *out,
 	    (r = PJ_OBJECTS(&d, root, "changes", out->changes, out->nchanges,
 			    pj_change_init, pj_change)) ||
 	    (r = PJ_OBJECTS(&d, root, "errors", out->errors, out->nerrors,
-			    pj_noinit, pj_error)))
+			    pj_noinit, pj_error)) ||
+	    (r = pj_state(&d, root, out)))
 		goto out;
 	if (out->ok && out->nerrors) {
 		mark = pj_push(&d, "ok");

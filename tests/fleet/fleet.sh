@@ -33,6 +33,26 @@
 #   fleet.sh status DIR [NAME]      one line per host; exit 1 if one is down
 #   fleet.sh rekey DIR NAME         new host key for NAME (known_hosts is left
 #                                   alone, so clients see a changed key)
+#   fleet.sh reboot DIR NAME [options]  simulated reboot: take NAME down (as
+#                                   `down`), compute its next boot with
+#                                   tests/fleet/simboot on its root (new
+#                                   boot_id, cmdline, IOMMU, drivers, kmsg),
+#                                   wait, bring it up again; one line per step
+#                                   in DIR/hosts/NAME/reboots.log
+#       --delay S               seconds it stays down (default 1; fractions ok)
+#       --never-return          stays down (the boot never completes; simboot
+#                               does not run)
+#       --flap                  comes back, then goes down again --flap-after
+#                               seconds later (default 2) and stays down
+#       --flap-after S
+#       --iommu-off             comes back with the IOMMU off whatever the
+#                               configuration says (also FLEET_REBOOT_IOMMU_OFF=1)
+#       --no-intremap           comes back without interrupt remapping
+#       --kmsg TEXT             a line for the new boot's kernel log (repeatable)
+#       --boot-id ID            the new boot id (default random)
+#       --detach                return at once; the reboot runs in the
+#                               background, outside the caller's session (for
+#                               a reboot command run on the host itself)
 #
 # DIR must be traversable by the login users (sshd reads DIR/authorized_keys
 # as the user, the agent reads the fixture roots as the user): use a DIR under
@@ -685,6 +705,87 @@ cmd_rekey() {
 	((wasup == 0)) || cmd_up "$dir" "$name"
 }
 
+# note a step of a reboot in DIR/hosts/NAME/reboots.log (and on stderr)
+reboot_log() {
+	local line
+	line="$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) $1 $2"
+	echo "$line" >>"$RB_LOG"
+	note "$line"
+}
+
+cmd_reboot() {
+	(($# >= 2)) || usage
+	local dir name=$2 kind h root delay=1 never=0 flap=0 flap_after=2 detach=0 id=''
+	local -a sbargs=()
+	dir=$(abs_dir "$1"); shift 2
+	[[ ${FLEET_REBOOT_IOMMU_OFF:-0} == 1 ]] && sbargs+=(--iommu-off)
+	while (($#)); do
+		case $1 in
+		--delay) delay=$2; shift 2 ;;
+		--never-return) never=1; shift ;;
+		--flap) flap=1; shift ;;
+		--flap-after) flap_after=$2; shift 2 ;;
+		--iommu-off|--no-intremap) sbargs+=("$1"); shift ;;
+		--kmsg) sbargs+=(--kmsg "$2"); shift 2 ;;
+		--boot-id) id=$2; shift 2 ;;
+		--detach) detach=1; shift ;;
+		*) usage ;;
+		esac
+	done
+	[[ $delay =~ ^[0-9]+(\.[0-9]+)?$ && $flap_after =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
+		die "--delay and --flap-after take seconds"
+	load_fleet "$dir"
+	kind=$(host_line "$dir" "$name" | awk '{ print $5 }')
+	[[ $kind != unreachable ]] || die "$name is an unreachable entry; it has no sshd"
+	(($(id -u) == 0)) || die "must run as root"
+	h=$dir/hosts/$name
+	root=$h/root
+	[[ -L $root ]] && die "$name shares its root with other hosts (--shared-roots): a reboot needs its own copy"
+	RB_LOG=$h/reboots.log
+
+	if ((detach)); then
+		# out of the caller's session: the host's own sessions die with
+		# its sshd, and kill_hosts also sweeps processes that carry this
+		# host's VFLEET_ROOT, so drop it from the environment
+		local -a again=(reboot "$dir" "$name" --delay "$delay" --flap-after "$flap_after")
+		((never)) && again+=(--never-return)
+		((flap)) && again+=(--flap)
+		[[ -n $id ]] && again+=(--boot-id "$id")
+		# the same spelling for both: --iommu-off, --no-intremap, --kmsg
+		again+=("${sbargs[@]}")
+		setsid env -u VFLEET_ROOT -u VFLEET_HOST -u VFLEET_SHAPE -u SSH_ORIGINAL_COMMAND \
+			"$TOP/tests/fleet/fleet.sh" "${again[@]}" </dev/null >>"$h/log" 2>&1 &
+		note "$name: reboot started in the background (pid $!)"
+		return 0
+	fi
+
+	local old new out
+	old=$(cat "$root/proc/sys/kernel/random/boot_id" 2>/dev/null || echo unknown)
+	reboot_log "$name" "going down (boot_id $old)"
+	cmd_down "$dir" "$name"
+	if ((never)); then
+		reboot_log "$name" "stays down (--never-return)"
+		return 0
+	fi
+	[[ -n $id ]] && sbargs+=(--new-boot-id "$id")
+	out=$("$TOP/tests/fleet/simboot" "$root" "${sbargs[@]}") || die "simboot failed on $root"
+	# simboot runs as root; the login user must still own (and edit) the tree
+	chown -R --no-dereference "$(stat -c %u:%g "$root")" "$root"
+	new=$(cat "$root/proc/sys/kernel/random/boot_id")
+	while IFS= read -r line; do
+		[[ $line == boot_id* ]] || echo "    $line" >>"$RB_LOG"
+	done <<<"$out"
+	reboot_log "$name" "booted (boot_id $new); up in ${delay}s"
+	sleep "$delay"
+	cmd_up "$dir" "$name"
+	reboot_log "$name" "up"
+	if ((flap)); then
+		sleep "$flap_after"
+		reboot_log "$name" "going down again (--flap)"
+		cmd_down "$dir" "$name"
+	fi
+}
+
 cmd_status() {
 	(($# == 1 || $# == 2)) || usage
 	local dir only=${2:-} name addr port shape kind pid state rc=0; dir=$(abs_dir "$1")
@@ -710,7 +811,7 @@ cmd_status() {
 (($# >= 1)) || usage
 cmd=$1; shift
 case $cmd in
-start|stop|down|up|status|rekey) "cmd_$cmd" "$@" ;;
+start|stop|down|up|status|rekey|reboot) "cmd_$cmd" "$@" ;;
 -h|--help|help) usage ;;
 *) usage ;;
 esac

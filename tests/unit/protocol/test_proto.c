@@ -612,6 +612,80 @@ test_encode_invalid_utf8(void **state)
 	strbuf_release(&err);
 }
 
+/* The apply members: command overrides in the policy, the state record in
+ * the response. */
+static void
+test_apply_members(void **state)
+{
+	static const char bad_argv[] = "{\"protocol\":\"vfleet/1.0\",\"op\":"
+		"\"apply\",\"policy\":{\"cmd_initramfs\":[\"update-initramfs\","
+		"\"-u\"]}}";
+	static const char bad_type[] = "{\"protocol\":\"vfleet/1.0\",\"op\":"
+		"\"apply\",\"policy\":{\"cmd_reboot\":\"/sbin/reboot\"}}";
+	struct proto_request a, b;
+	struct proto_response ra, rb;
+	struct proto_state *st;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+
+	(void)state;
+	proto_request_init(&a, PROTO_OP_APPLY);
+	proto_strv_add(&a.policy.cmd_initramfs, &a.policy.ncmd_initramfs,
+		       "/usr/sbin/update-initramfs");
+	proto_strv_add(&a.policy.cmd_initramfs, &a.policy.ncmd_initramfs, "-u");
+	proto_strv_add(&a.policy.cmd_reboot, &a.policy.ncmd_reboot, "/bin/true");
+	assert_int_equal(proto_request_encode(&a, &out), 0);
+	assert_int_equal(proto_request_decode(out.buf, out.len, &b, &err), 0);
+	assert_int_equal(b.policy.ncmd_initramfs, 2);
+	assert_string_equal(b.policy.cmd_initramfs[1], "-u");
+	assert_int_equal(b.policy.ncmd_reboot, 1);
+	assert_int_equal(b.policy.ncmd_bootloader_update, 0);
+	proto_request_release(&a);
+	proto_request_release(&b);
+
+	assert_int_equal(proto_request_decode(bad_argv, strlen(bad_argv), &b,
+					      &err), -EPROTO);
+	assert_non_null(strstr(err.buf, "policy.cmd_initramfs[0]: expected an "
+			       "absolute path"));
+	strbuf_reset(&err);
+	assert_int_equal(proto_request_decode(bad_type, strlen(bad_type), &b,
+					      &err), -EPROTO);
+	assert_non_null(strstr(err.buf, "policy.cmd_reboot: expected array"));
+
+	proto_response_init(&ra, PROTO_OP_STATUS);
+	st = proto_set_state(&ra);
+	assert_ptr_equal(proto_set_state(&ra), st);
+	st->phase = xstrdup("applied-pending-reboot");
+	st->run_id = xstrdup("r1");
+	st->binding = xstrdup("ids");
+	proto_strv_add(&st->devices, &st->ndevices, "0000:0e:00.0");
+	proto_strv_add(&st->cmdline_expected, &st->ncmdline_expected,
+		       "intel_iommu=on");
+	strbuf_reset(&out);
+	assert_int_equal(proto_response_encode(&ra, false, &out), 0);
+	assert_non_null(strstr(out.buf, "\"state\":{\"phase\":"
+			       "\"applied-pending-reboot\""));
+	assert_int_equal(proto_response_decode(out.buf, out.len, &rb, &err), 0);
+	assert_non_null(rb.state);
+	assert_string_equal(rb.state->phase, "applied-pending-reboot");
+	assert_string_equal(rb.state->devices[0], "0000:0e:00.0");
+	assert_string_equal(rb.state->cmdline_expected[0], "intel_iommu=on");
+	assert_null(rb.state->boot_id);
+	proto_response_release(&ra);
+	proto_response_release(&rb);
+
+	/* No record: "state": null, which decodes to NULL. */
+	proto_response_init(&ra, PROTO_OP_STATUS);
+	strbuf_reset(&out);
+	assert_int_equal(proto_response_encode(&ra, false, &out), 0);
+	assert_non_null(strstr(out.buf, "\"state\":null"));
+	assert_int_equal(proto_response_decode(out.buf, out.len, &rb, &err), 0);
+	assert_null(rb.state);
+	proto_response_release(&ra);
+	proto_response_release(&rb);
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
 /* ------------------------------------------------------------------ */
 /* Requests, versions, limits                                           */
 /* ------------------------------------------------------------------ */
@@ -636,7 +710,8 @@ test_request_defaults_and_encode(void **state)
 		"\"run_id\":null,\"policy\":{\"select\":[],"
 		"\"allow_unsafe_interrupts\":false,\"allow_group_not_viable\":false,"
 		"\"allow_only_display\":false,\"allow_no_iommu\":false,"
-		"\"allow_driver_in_use\":false}}\n");
+		"\"allow_driver_in_use\":false,\"cmd_bootloader_update\":[],"
+		"\"cmd_initramfs\":[],\"cmd_reboot\":[]}}\n");
 	proto_request_release(&req);
 
 	/* Every op encodes and decodes by name. */
@@ -1656,6 +1731,7 @@ main(void)
 		cmocka_unit_test(test_built_response_roundtrip),
 		cmocka_unit_test(test_encode_invalid_utf8),
 		cmocka_unit_test(test_request_defaults_and_encode),
+		cmocka_unit_test(test_apply_members),
 		cmocka_unit_test(test_minor_version_accepted),
 		cmocka_unit_test(test_version_forms),
 		cmocka_unit_test(test_oversize_message),
