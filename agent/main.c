@@ -15,6 +15,7 @@
 #include "host.h"
 #include "log.h"
 #include "pci.h"
+#include "reboot.h"
 #include "proto.h"
 #include "strbuf.h"
 #include "verify.h"
@@ -162,6 +163,8 @@ agent_dispatch(const struct proto_request *req, struct proto_response *resp)
 		apply_status(root, req, resp);
 		break;
 	case PROTO_OP_REBOOT:
+		reboot_run(root, req, resp);
+		break;
 	default:
 		proto_add_error(resp, "not-implemented", NULL,
 				"operation %s not implemented in this agent",
@@ -214,6 +217,9 @@ agent_stdin(bool pretty)
 	status = agent_dispatch(&req, &resp);
 out:
 	status = agent_emit(&resp, pretty, status);
+	/* The answer is out: now a requested reboot may start (detached). */
+	close(STDOUT_FILENO);
+	reboot_after_answer();
 	proto_request_release(&req);
 	proto_response_release(&resp);
 	strbuf_release(&in);

@@ -65,17 +65,20 @@ reboot_run(const char *root, const struct proto_request *req,
 	int r;
 
 	memset(&st, 0, sizeof(st));
+	/* -ENOENT: no record, phase NONE, refused below */
 	r = state_load(root, &st, &err);
-	if (r < 0) {
+	if (r < 0 && r != -ENOENT) {
 		proto_add_error(resp, "state-unreadable", STATE_PATH, "%s", err.buf);
 		goto out;
 	}
-	if (st.phase == STATE_PHASE_PLANNED || st.phase == STATE_PHASE_APPLYING ||
-	    st.phase == STATE_PHASE_ROLLING_BACK || st.phase == STATE_PHASE_FAILED) {
+	/* Reboot only to bring a finished change into effect: never into an
+	 * incomplete or failed one, and never a host vfleet did not change. */
+	if (st.phase != STATE_PHASE_APPLIED && st.phase != STATE_PHASE_ROLLED_BACK) {
 		proto_add_error(resp, "reboot-refused", STATE_PATH,
-				"refusing to reboot: state is %s (an incomplete or "
-				"failed change would boot a broken configuration); "
-				"run apply or rollback first", state_phase_name(st.phase));
+				"refusing to reboot: state is %s; vfleet reboots a "
+				"host only after a complete apply or rollback",
+				st.phase == STATE_PHASE_NONE ? "absent" :
+				state_phase_name(st.phase));
 		r = -EBUSY;
 		goto out;
 	}

@@ -5,8 +5,9 @@
  * main writes the answer and closes stdout; reboot_after_answer() then
  * forks a child in its own session that waits a moment (so the answer and
  * the channel close reach the controller) and executes the command.
- * It refuses while state.json says apply is incomplete or failed: a host
- * that fails a check is never rebooted into a broken state.
+ * It reboots only when state.json says a change is complete and waits for
+ * the reboot (applied-pending-reboot or rolled-back): a host is never
+ * rebooted into an incomplete or failed change, nor rebooted for nothing.
  */
 #ifndef VF_AGENT_REBOOT_H
 #define VF_AGENT_REBOOT_H
