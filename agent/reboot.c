@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -95,8 +96,24 @@ reboot_run(const char *root, const struct proto_request *req,
 				"policy cmd_reboot");
 		goto out;
 	}
+	/* execve needs the vector NULL-terminated (not counted in argc) */
+	reboot_argv = xrealloc(reboot_argv, (reboot_argc + 1) * sizeof(*reboot_argv));
+	reboot_argv[reboot_argc] = NULL;
 	for (size_t i = 0; i < reboot_argc; i++)
 		strbuf_addf(&cmd, "%s%s", i ? " " : "", reboot_argv[i]);
+	/* The boot the controller must see replaced before it calls the
+	 * host back. */
+	sysroot_path(&err, root, "/proc/sys/kernel/random/boot_id");
+	{
+		struct strbuf id = STRBUF_INIT;
+
+		if (strbuf_read_file(&id, err.buf, 64) == 0) {
+			strbuf_rtrim(&id);
+			free(resp->host.boot_id);
+			resp->host.boot_id = strbuf_detach(&id, NULL);
+		}
+		strbuf_release(&id);
+	}
 	c = proto_add_change(resp);
 	c->kind = xstrdup("command");
 	c->target = strbuf_detach(&cmd, NULL);
@@ -121,14 +138,20 @@ reboot_after_answer(void)
 		const char *envp[] = {
 			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL,
 		};
-		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		int fd;
 
 		/* Out of the SSH session: its end must not take us with it. */
+		signal(SIGHUP, SIG_IGN);
 		setsid();
+		/* stdout may be closed already: /dev/null can land on fd 0-2,
+		 * so no O_CLOEXEC here, and close it only when it is extra. */
+		fd = open("/dev/null", O_RDWR);
 		if (fd >= 0) {
 			dup2(fd, 0);
 			dup2(fd, 1);
 			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
 		}
 		nanosleep(&ts, NULL);
 		execve(reboot_argv[0], reboot_argv, (char *const *)envp);

@@ -373,7 +373,7 @@ cmd_local(const struct opts *o, enum proto_op op)
 		code = EXIT_USAGE;
 		goto out;
 	}
-	if (op_changes(op)) {
+	if (op == PROTO_OP_APPLY || (op == PROTO_OP_ROLLBACK && o->run_id)) {
 		if (o->run_id)
 			strbuf_addstr(&id, o->run_id);
 		else
@@ -491,7 +491,10 @@ cmd_fleet(const struct opts *o, enum proto_op op)
 		else
 			make_run_id(&run_id);
 	}
-	if (run_id.len)
+	/* apply names its run; rollback sends an id only when told which run
+	 * to undo (--run-id), else the agent undoes everything it recorded.
+	 * The journal is named after run_id either way. */
+	if (run_id.len && (op == PROTO_OP_APPLY || o->run_id))
 		conf.run_id = run_id.buf;
 	r = fleet_load(&f, &conf, &err);
 	if (r < 0) {

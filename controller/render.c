@@ -284,7 +284,8 @@ render_changes(FILE *fp, const struct result *res, size_t n, bool show_diff,
 		for (size_t k = 0; k < resp->nfindings; k++) {
 			const struct proto_finding *f = &resp->findings[k];
 
-			if (f->severity == PROTO_SEV_BLOCKER)
+			/* a blocker matters here only when it stopped the change */
+			if (f->severity == PROTO_SEV_BLOCKER && result_failed(r))
 				fprintf(fp, "  %sblocker%s %s%s%s: %s\n", render_tone(3, color),
 					color ? "\033[0m" : "", f->code,
 					f->device ? " " : "", f->device ? f->device : "",

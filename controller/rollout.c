@@ -88,7 +88,7 @@ struct rollout_wait {
 /* One status probe; returns the boot_id (owned) or NULL when unreachable. */
 static char *
 rollout_probe(const struct fanout_job *job, const struct push_agent *agent,
-	      int timeout_ms)
+	      int timeout_ms, struct strbuf *why)
 {
 	struct fanout_job probe = *job;
 	struct result r;
@@ -102,6 +102,10 @@ rollout_probe(const struct fanout_job *job, const struct push_agent *agent,
 	fanout_agent_work(&probe, &r, timeout_ms, (void *)agent);
 	if (r.status == RESULT_OK && r.have_resp && r.resp.host.boot_id)
 		boot_id = xstrdup(r.resp.host.boot_id);
+	else if (why) {
+		strbuf_reset(why);
+		strbuf_addstr(why, r.error ? r.error : "no boot_id in the answer");
+	}
 	result_release(&r);
 	return boot_id;
 }
@@ -117,12 +121,13 @@ rollout_wait_work(const struct fanout_job *job, struct result *r,
 	long long t0 = rollout_now_ms(), deadline = t0 + o->reboot_timeout_s * 1000LL;
 	long long back = 0;
 	char *now_id = NULL;
+	struct strbuf why = STRBUF_INIT;
 
 	/* Phase 1: down and up again, i.e. a different boot_id answers. */
 	for (;;) {
 		rollout_sleep_ms(o->poll_ms);
 		free(now_id);
-		now_id = rollout_probe(job, w->ro->base->agent, 30000);
+		now_id = rollout_probe(job, w->ro->base->agent, 30000, NULL);
 		if (now_id && (!old || strcmp(now_id, old) != 0)) {
 			back = rollout_now_ms();
 			break;
@@ -134,17 +139,24 @@ rollout_wait_work(const struct fanout_job *job, struct result *r,
 			goto out;
 		}
 	}
-	/* Phase 2: the stability window Ansible's reboot lacks. */
+	/* Phase 2: the stability window Ansible's reboot lacks. A host that
+	 * just started sshd may drop one connection; two failed probes in a
+	 * row (or another boot_id) mean it went down again. */
 	while (rollout_now_ms() < back + o->stable_s * 1000LL) {
 		char *id;
 
 		rollout_sleep_ms(o->poll_ms);
-		id = rollout_probe(job, w->ro->base->agent, 30000);
+		id = rollout_probe(job, w->ro->base->agent, 30000, &why);
+		if (!id) {
+			rollout_sleep_ms(o->poll_ms);
+			id = rollout_probe(job, w->ro->base->agent, 30000, &why);
+		}
 		if (!id || strcmp(id, now_id) != 0) {
 			result_fail(r, RESULT_FAILED, "came back, then %s %.1f s later, "
-				    "inside the %d s stability window",
+				    "inside the %d s stability window%s%s",
 				    id ? "rebooted again" : "went down again",
-				    (rollout_now_ms() - back) / 1000.0, o->stable_s);
+				    (rollout_now_ms() - back) / 1000.0, o->stable_s,
+				    id ? "" : ": ", id ? "" : why.buf);
 			free(id);
 			goto out;
 		}
@@ -153,6 +165,7 @@ rollout_wait_work(const struct fanout_job *job, struct result *r,
 	r->status = RESULT_OK;
 out:
 	free(now_id);
+	strbuf_release(&why);
 }
 
 /* ---- steps ------------------------------------------------------------------ */
@@ -225,14 +238,15 @@ rollout_take(struct result *dst, struct result *src, bool keep_resp)
 	memset(src, 0, sizeof(*src));
 }
 
+/* The step's outcome word; only the change step itself says "changed". */
 static const char *
-rollout_outcome(const struct result *r)
+rollout_outcome(const struct result *r, bool change_step)
 {
 	if (r->status == RESULT_UNREACHABLE)
 		return "unreachable";
 	if (result_failed(r))
 		return "failed";
-	return r->have_resp && r->resp.changed ? "changed" : "ok";
+	return change_step && r->have_resp && r->resp.changed ? "changed" : "ok";
 }
 
 static bool
@@ -333,7 +347,7 @@ rollout_merge(struct rollout *ro, const char *step, struct result *tmp,
 		const char *outcome;
 
 		rollout_take(&ro->res[i], &tmp[k], keep_resp);
-		outcome = rollout_outcome(&ro->res[i]);
+		outcome = rollout_outcome(&ro->res[i], !keep_resp);
 		rollout_journal(ro, i, step, outcome, ro->res[i].error);
 		rollout_log(ro, "  %-8s %-24s %s%s%s\n", step, ro->res[i].host, outcome,
 			    ro->res[i].error ? ": " : "",
@@ -362,6 +376,15 @@ rollout_batch(struct rollout *ro, const size_t *batch, size_t nbatch)
 		return;
 	/* 2. reboot those that need it; the agent answers, then reboots */
 	n = rollout_step(ro, batch, nbatch, want_reboot, PROTO_OP_REBOOT, false, &tmp, &idx);
+	for (size_t k = 0; k < n; k++) {
+		/* the reboot answer names the boot being replaced */
+		const char *id = tmp[k].have_resp ? tmp[k].resp.host.boot_id : NULL;
+
+		if (id) {
+			free(ro->h[idx[k]].old_boot_id);
+			ro->h[idx[k]].old_boot_id = xstrdup(id);
+		}
+	}
 	rollout_merge(ro, "reboot", tmp, idx, n, true);
 	free(tmp);
 	free(idx);
