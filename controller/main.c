@@ -441,6 +441,9 @@ rollout_extra(struct strbuf *out, const struct rollout_summary *sum,
 		    "\"halt_reason\":", sum->nbatches, sum->batches_run,
 		    sum->halted ? "true" : "false");
 	jsonstr_quote(out, sum->halted ? sum->halt_reason : NULL);
+	strbuf_addf(out, ",\"step_ms\":{\"change\":%.0f,\"reboot\":%.0f,"
+		    "\"wait\":%.0f,\"verify\":%.0f}", sum->step_ms[0],
+		    sum->step_ms[1], sum->step_ms[2], sum->step_ms[3]);
 	strbuf_addch(out, '}');
 }
 

@@ -24,6 +24,7 @@ struct rollout {
 	struct result *res;
 	struct rhost *h;
 	int batch;		/* 1-based, for the journal */
+	double step_ms[4];	/* wall per step kind, summed over batches */
 	bool halt;		/* a host did not come back: stop, don't advance */
 	char halt_reason[512];
 };
@@ -362,11 +363,14 @@ rollout_batch(struct rollout *ro, const size_t *batch, size_t nbatch)
 {
 	struct result *tmp;
 	size_t *idx, n;
+	long long t;
 
 	for (size_t k = 0; k < nbatch; k++)
 		ro->h[batch[k]].active = true;
 	/* 1. apply (or rollback, or plan): the agent's preflight decides */
+	t = rollout_now_ms();
 	n = rollout_step(ro, batch, nbatch, want_all, ro->ro->op, false, &tmp, &idx);
+	ro->step_ms[0] += rollout_now_ms() - t;
 	rollout_merge(ro, rollout_opname(ro), tmp, idx, n, false);
 	for (size_t k = 0; k < n; k++)
 		rollout_after_change(ro, idx[k]);
@@ -375,7 +379,9 @@ rollout_batch(struct rollout *ro, const size_t *batch, size_t nbatch)
 	if (rollout_check_stop(ro, batch, nbatch, rollout_opname(ro)))
 		return;
 	/* 2. reboot those that need it; the agent answers, then reboots */
+	t = rollout_now_ms();
 	n = rollout_step(ro, batch, nbatch, want_reboot, PROTO_OP_REBOOT, false, &tmp, &idx);
+	ro->step_ms[1] += rollout_now_ms() - t;
 	for (size_t k = 0; k < n; k++) {
 		/* the reboot answer names the boot being replaced */
 		const char *id = tmp[k].have_resp ? tmp[k].resp.host.boot_id : NULL;
@@ -389,7 +395,9 @@ rollout_batch(struct rollout *ro, const size_t *batch, size_t nbatch)
 	free(tmp);
 	free(idx);
 	/* 3. wait for each to go down, come back and stay up */
+	t = rollout_now_ms();
 	n = rollout_step(ro, batch, nbatch, want_reboot, PROTO_OP_STATUS, true, &tmp, &idx);
+	ro->step_ms[2] += rollout_now_ms() - t;
 	for (size_t k = 0; k < n; k++)
 		if (result_failed(&tmp[k]) && !ro->halt) {
 			ro->halt = true;	/* never auto-advance after a timeout */
@@ -403,7 +411,9 @@ rollout_batch(struct rollout *ro, const size_t *batch, size_t nbatch)
 	if (rollout_check_stop(ro, batch, nbatch, "reboot"))
 		return;
 	/* 4. verify, after apply */
+	t = rollout_now_ms();
 	n = rollout_step(ro, batch, nbatch, want_verify, PROTO_OP_VERIFY, false, &tmp, &idx);
+	ro->step_ms[3] += rollout_now_ms() - t;
 	rollout_merge(ro, "verify", tmp, idx, n, true);
 	free(tmp);
 	free(idx);
@@ -479,6 +489,7 @@ rollout_run(struct fleet *f, const struct fanout_opts *base,
 		snprintf(sum->halt_reason, sizeof(sum->halt_reason), "%s", ro.halt_reason);
 	}
 out:
+	memcpy(sum->step_ms, ro.step_ms, sizeof(sum->step_ms));
 	for (size_t i = 0; i < f->njobs; i++)
 		free(ro.h[i].old_boot_id);
 	free(ro.h);

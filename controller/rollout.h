@@ -40,6 +40,7 @@ struct rollout_summary {
 	size_t nbatches;	/* planned */
 	size_t batches_run;
 	bool halted;		/* stopped before the last batch finished */
+	double step_ms[4];	/* wall time in change, reboot, wait, verify */
 	char halt_reason[512];
 };
 
