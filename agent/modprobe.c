@@ -377,7 +377,6 @@ out:
 bool
 modprobe_ensure_softdep(struct strbuf *text, const char *mod, const char *pre)
 {
-	struct modprobe_q q = { .mod = mod, .a = pre };
 	struct modprobe_span sp;
 	struct strbuf line = STRBUF_INIT;
 	bool changed = true;
@@ -391,7 +390,6 @@ modprobe_ensure_softdep(struct strbuf *text, const char *mod, const char *pre)
 		const char *p = strstr(s, "pre:");
 		const char *post = strstr(s, "post:");
 
-		(void)q;
 		if (p && p < e) {
 			p += 4;
 			strbuf_add(&line, s, (size_t)(p - s));

@@ -43,7 +43,6 @@ struct pctx {
 	bool blacklist_nouveau;
 	char **set;			/* cmdline parameters to set */
 	size_t nset;
-	char **tool_cmds_set;		/* grubby/kernelstub: tokens to add */
 	int r;
 };
 
@@ -683,7 +682,7 @@ static void
 plan_modprobe(struct pctx *c)
 {
 	struct plan *p = c->p;
-	struct strbuf where = STRBUF_INIT, line = STRBUF_INIT;
+	struct strbuf where = STRBUF_INIT;
 	struct plan_file *f = NULL, *ids_file;
 	char **mods = NULL;
 	size_t nmods = 0;
@@ -798,7 +797,6 @@ unsafe:
 out:
 	proto_strv_free(mods, nmods);
 	strbuf_release(&where);
-	strbuf_release(&line);
 }
 
 /* --- module lists --- */
