@@ -124,9 +124,10 @@ run_pump(struct run_cmd *cmd, pid_t pid, int in, int out, int err)
 			const char *p = (const char *)cmd->input + sent;
 			ssize_t n = write(in, p, cmd->input_len - sent);
 
-			if (n < 0 && errno != EINTR && errno != EAGAIN)
-				run_close(&in);	/* EPIPE: child stopped reading */
-			else if (n > 0 && (sent += (size_t)n) == cmd->input_len)
+			/* Done on a write error (EPIPE: the child stopped
+			 * reading) or once all the input is sent. */
+			if ((n < 0 && errno != EINTR && errno != EAGAIN) ||
+			    (n > 0 && (sent += (size_t)n) == cmd->input_len))
 				run_close(&in);
 		}
 	}

@@ -25,7 +25,7 @@ static void
 sha256_block(struct sha256 *c, const unsigned char *p)
 {
 	uint32_t w[64], a, b, d, e, f, g, h, cc, t1, t2;
-	int i;
+	size_t i;
 
 	for (i = 0; i < 16; i++)
 		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
@@ -89,7 +89,7 @@ sha256_final(struct sha256 *c, unsigned char out[32])
 {
 	uint64_t bits = c->len * 8;
 	unsigned char pad = 0x80, zero = 0, lenbuf[8];
-	int i;
+	size_t i;
 
 	sha256_update(c, &pad, 1);
 	while (c->nblk != 56)

@@ -51,7 +51,9 @@ strbuf_grow(struct strbuf *sb, size_t extra)
 		abort();	/* size_t overflow: a caller bug */
 	if (fresh)
 		sb->buf = NULL;
-	if (need > sb->alloc) {
+	/* fresh: always allocate (need >= 1 > alloc == 0; said for the
+	 * static analyzer, which loses that fact). */
+	if (fresh || need > sb->alloc) {
 		size_t n = sb->alloc ? sb->alloc : 64;
 
 		while (n < need)

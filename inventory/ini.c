@@ -411,8 +411,9 @@ inv_ini_hosts_line(struct inv_ini *p, const char *line, struct inv_group *g)
 				  "port.", tok.v[0]);
 		goto out;
 	}
-	if (port.len && (port.len > 5 || atoi(port.buf) < 1 ||
-			 atoi(port.buf) > 65535)) {
+	/* port holds digits only (inv_split_host_port), at most 5 here. */
+	if (port.len && (port.len > 5 || strtoul(port.buf, NULL, 10) < 1 ||
+			 strtoul(port.buf, NULL, 10) > 65535)) {
 		r = inv_ini_error(p, -EINVAL, "invalid port in \"%s\": "
 				  "expected 1 to 65535", tok.v[0]);
 		goto out;

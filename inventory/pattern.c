@@ -161,6 +161,162 @@ out:
 	return r;
 }
 
+/*
+ * glibc's regcomp() copies the subexpression of every repetition (x+ is
+ * compiled as xx*, x{m,n} as n copies of x) and computes epsilon closures
+ * over the copies, so short patterns cost gigabytes or minutes (found by
+ * fuzz/fuzz_inv_select): "~.+++...+" doubles its tree at every '+',
+ * "~..*++++++++++" and "~((((((((a*)+)+)+)+)+)+)+)+" take seconds to
+ * compile. Refuse, before regcomp() sees them: adjacent repetition
+ * operators (undefined in POSIX EREs anyway), repetitions nested more than
+ * INV_REGEX_NEST deep, and an estimated compiled size (copies counted as
+ * regcomp makes them, saturating) over INV_REGEX_BUDGET. A --limit regex
+ * for host names is far below all three. Returns NULL or the reason.
+ */
+#define INV_REGEX_BUDGET 500u
+#define INV_REGEX_NEST 4u
+
+static size_t
+inv_regex_mul(size_t a, size_t b)
+{
+	return b && a > (INV_REGEX_BUDGET + 1) / b ? INV_REGEX_BUDGET + 1 : a * b;
+}
+
+static size_t
+inv_regex_add(size_t a, size_t b)
+{
+	return a + b > INV_REGEX_BUDGET ? INV_REGEX_BUDGET + 1 : a + b;
+}
+
+static const char *
+inv_regex_too_costly(const char *re)
+{
+	/* Per open group: its size so far and its deepest repetition. */
+	struct { size_t size, nest; } stack[32];
+	size_t depth = 0, cur = 0, cur_nest = 0;
+	size_t last = 0, last_nest = 0;	/* the last atom or group */
+	bool after_rep = false;
+
+	for (const char *p = re; *p; p++) {
+		size_t f = 0;
+		bool rep = false;
+
+		switch (*p) {
+		case '\\':
+			if (p[1])
+				p++;
+			last = 1;
+			last_nest = 0;
+			cur = inv_regex_add(cur, 1);
+			break;
+		case '[':
+			/* A bracket expression is one node: skip to its ']'
+			 * ("[]a]", "[^]a]" and "[[:alpha:]]" included). */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (p[0] == '[' && p[1] && strchr(":.=", p[1])) {
+					const char *e = strchr(p + 2, p[1]);
+
+					p = e && e[1] == ']' ? e + 1 : p + 1;
+				}
+				if (*p)
+					p++;
+			}
+			if (!*p)
+				p--;
+			last = 1;
+			last_nest = 0;
+			cur = inv_regex_add(cur, 1);
+			break;
+		case '(':
+			if (depth == sizeof(stack) / sizeof(*stack))
+				return "groups nested too deep";
+			stack[depth].size = cur;
+			stack[depth++].nest = cur_nest;
+			cur = 0;
+			cur_nest = 0;
+			last = 0;
+			break;
+		case ')':
+			if (!depth) {
+				last = 1;
+				last_nest = 0;
+				cur = inv_regex_add(cur, 1);
+				break;
+			}
+			last = cur ? cur : 1;
+			last_nest = cur_nest;
+			depth--;
+			cur = inv_regex_add(stack[depth].size, last);
+			cur_nest = stack[depth].nest > last_nest ?
+				stack[depth].nest : last_nest;
+			break;
+		case '+':
+			rep = true;
+			f = 2;
+			break;
+		case '*': case '?':
+			rep = true;
+			f = 1;
+			break;
+		case '{': {
+			char *e;
+			unsigned long m = strtoul(p + 1, &e, 10), n = m;
+
+			if (e == p + 1 || (*e != ',' && *e != '}')) {
+				last = 1;
+				last_nest = 0;
+				cur = inv_regex_add(cur, 1);
+				break;
+			}
+			if (*e == ',')
+				n = e[1] == '}' ? m + 1 : strtoul(e + 1, &e, 10);
+			if (*e != '}')
+				e = strchr(p, '}');
+			if (!e)
+				return NULL;	/* regcomp() refuses it */
+			p = e;
+			rep = true;
+			f = n > m ? n : m;
+			if (f > INV_REGEX_BUDGET)
+				return "repetition count too large";
+			break;
+		}
+		case '|':
+			last = 0;
+			break;
+		default:
+			last = 1;
+			last_nest = 0;
+			cur = inv_regex_add(cur, 1);
+			break;
+		}
+		if (rep && last) {
+			if (after_rep)
+				return "adjacent repetition operators";
+			if (++last_nest > INV_REGEX_NEST)
+				return "repetitions nested too deep";
+			if (last_nest > cur_nest)
+				cur_nest = last_nest;
+			if (f > 1) {
+				cur = inv_regex_add(cur, inv_regex_mul(last, f - 1));
+				last = inv_regex_mul(last, f);
+			} else {
+				cur = inv_regex_add(cur, 1);	/* the loop node */
+				last = inv_regex_add(last, 1);
+			}
+		}
+		after_rep = rep;
+		if (cur > INV_REGEX_BUDGET)
+			return "too large once compiled";
+	}
+	return NULL;
+}
+
 /* A compiled glob or ~regex. */
 struct inv_matcher {
 	bool regex;
@@ -171,10 +327,18 @@ struct inv_matcher {
 static int
 inv_matcher_init(struct inv_matcher *m, const char *pat, struct strbuf *err)
 {
+	const char *why;
+
 	memset(m, 0, sizeof(*m));
 	if (pat[0] != '~') {
 		m->glob = pat;
 		return 0;
+	}
+	why = inv_regex_too_costly(pat + 1);
+	if (why) {
+		strbuf_addf(err, "Invalid host list pattern: %s: regular "
+			    "expression too complex (%s)", pat, why);
+		return -EINVAL;
 	}
 	if (regcomp(&m->re, pat + 1, REG_EXTENDED)) {
 		strbuf_addf(err, "Invalid host list pattern: %s", pat);

@@ -1118,6 +1118,27 @@ pj_parse(struct pj_dec *d, const char *buf, size_t len,
 		return pj_fail(d, "empty");
 	if (memchr(buf, '\0', len))
 		return pj_fail(d, "contains a NUL byte");
+	/*
+	 * UTF-8 as strictly as the encoder writes it (RFC 3629): json-c's
+	 * own check lets through lead bytes F5-F7, which the encoder would
+	 * then turn into U+FFFD, so decode -> encode -> decode was not
+	 * stable and a string could grow past its limit (found by
+	 * fuzz/fuzz_proto_request). Same wording as json-c's message.
+	 */
+	for (i = 0; i < len;) {
+		size_t n;
+
+		if (!((unsigned char)buf[i] & 0x80)) {
+			i++;
+			continue;
+		}
+		n = pj_utf8_seq((const unsigned char *)buf + i, len - i);
+
+		if (!n)
+			return pj_fail(d, "not valid JSON at byte %zu: invalid "
+				       "utf-8 string", i);
+		i += n;
+	}
 	r = pj_prescan(d, buf, len);
 	if (r < 0)
 		return r;
