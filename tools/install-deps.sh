@@ -6,7 +6,7 @@ pkgs=(
 	build-essential pkg-config musl-tools cmake xz-utils dpkg-dev
 	libssh-dev libjson-c-dev libpci-dev libcmocka-dev
 	openssh-server openssh-client sudo pciutils jq
-	clang libclang-rt-14-dev valgrind ansible-core
+	clang libclang-rt-14-dev valgrind ansible-core time perl bc
 )
 missing=()
 for p in "${pkgs[@]}"; do
