@@ -1289,9 +1289,13 @@ pj_argv(struct pj_dec *d, struct json_object *obj, const char *key,
 			    PJ_ARGV_MAX);
 	} else if ((*v)[0][0] != '/') {
 		size_t imark = pj_push_index(d, 0);
+		struct strbuf q = STRBUF_INIT;
 
-		r = pj_fail(d, "expected an absolute path, got \"%.40s\"",
-			    (*v)[0]);
+		/* Quoted like every other value: no newline or escape
+		 * sequence reaches the one-line reason (fuzz_proto_request). */
+		pj_quote(&q, (*v)[0]);
+		r = pj_fail(d, "expected an absolute path, got %s", q.buf);
+		strbuf_release(&q);
 		pj_pop(d, imark);
 	}
 	pj_pop(d, mark);

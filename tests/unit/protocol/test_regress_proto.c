@@ -79,12 +79,34 @@ test_utf8_edges_roundtrip(void **state)
 	strbuf_release(&e2);
 }
 
+/*
+ * The reason for a relative policy.cmd_*[0] quoted the value raw: a
+ * request could put newlines and terminal escape sequences into the
+ * one-line reason (the agent echoes it in its error response, the
+ * controller prints it). Now it is quoted like every other value.
+ */
+static void
+test_cmd_reason_one_printable_line(void **state)
+{
+	static const char msg[] =
+		"{\"protocol\":\"vfleet/1.0\",\"op\":\"facts\",\"policy\":"
+		"{\"cmd_initramfs\":[\"la\\n\\n\\u001b[2Jr_in_use\"]}}";
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(decode_req(msg, &err), -EPROTO);
+	assert_string_equal(err.buf, "policy.cmd_initramfs[0]: expected an "
+			    "absolute path, got \"la???[2Jr_in_use\"");
+	strbuf_release(&err);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_beyond_unicode_refused),
 		cmocka_unit_test(test_utf8_edges_roundtrip),
+		cmocka_unit_test(test_cmd_reason_one_printable_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
