@@ -221,11 +221,10 @@ render_findings(FILE *fp, const struct result *res, size_t n, bool color)
 			if (!header)
 				fprintf(fp, "\n%s:\n", r->host);
 			header = true;
-			fprintf(fp, "  %s%-7s%s %-22s %s%s%s\n",
+			fprintf(fp, "  %s%-7s%s %-22s %s: %s\n",
 				render_tone(f->severity == PROTO_SEV_BLOCKER ? 3 : 2, color),
 				proto_severity_name(f->severity), color ? "\033[0m" : "",
-				f->code, f->device ? f->device : "host",
-				f->device ? ": " : ": ", f->message);
+				f->code, f->device ? f->device : "host", f->message);
 			if (f->nevidence)
 				fprintf(fp, "  %-7s %-22s evidence: %s\n", "", "", f->evidence[0]);
 		}
