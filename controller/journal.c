@@ -135,8 +135,8 @@ int
 journal_latest(const char *dir, struct strbuf *out)
 {
 	struct strbuf path = STRBUF_INIT;
+	struct timespec best = { 0, 0 };
 	struct dirent *de;
-	time_t best = 0;
 	DIR *d;
 
 	strbuf_reset(out);
@@ -154,8 +154,12 @@ journal_latest(const char *dir, struct strbuf *out)
 		if (len <= 6 || strcmp(de->d_name + len - 6, ".jsonl"))
 			continue;
 		strbuf_addf(&f, "%s/%s", path.buf, de->d_name);
-		if (stat(f.buf, &st) == 0 && st.st_mtime >= best) {
-			best = st.st_mtime;
+		/* Full timestamp, not seconds: two runs a second apart would
+		 * otherwise tie and readdir order would pick the older one. */
+		if (stat(f.buf, &st) == 0 &&
+		    (st.st_mtim.tv_sec > best.tv_sec ||
+		     (st.st_mtim.tv_sec == best.tv_sec && st.st_mtim.tv_nsec >= best.tv_nsec))) {
+			best = st.st_mtim;
 			strbuf_reset(out);
 			strbuf_add(out, de->d_name, len - 6);
 		}
