@@ -131,45 +131,6 @@ journal_event(struct journal *j, const char *op, int batch, const char *host,
 	strbuf_release(&line);
 }
 
-int
-journal_latest(const char *dir, struct strbuf *out)
-{
-	struct strbuf path = STRBUF_INIT;
-	struct timespec best = { 0, 0 };
-	struct dirent *de;
-	DIR *d;
-
-	strbuf_reset(out);
-	strbuf_addf(&path, "%s/runs", dir);
-	d = opendir(path.buf);
-	if (!d) {
-		strbuf_release(&path);
-		return -ENOENT;
-	}
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		struct strbuf f = STRBUF_INIT;
-		struct stat st;
-
-		if (len <= 6 || strcmp(de->d_name + len - 6, ".jsonl"))
-			continue;
-		strbuf_addf(&f, "%s/%s", path.buf, de->d_name);
-		/* Full timestamp, not seconds: two runs a second apart would
-		 * otherwise tie and readdir order would pick the older one. */
-		if (stat(f.buf, &st) == 0 &&
-		    (st.st_mtim.tv_sec > best.tv_sec ||
-		     (st.st_mtim.tv_sec == best.tv_sec && st.st_mtim.tv_nsec >= best.tv_nsec))) {
-			best = st.st_mtim;
-			strbuf_reset(out);
-			strbuf_add(out, de->d_name, len - 6);
-		}
-		strbuf_release(&f);
-	}
-	closedir(d);
-	strbuf_release(&path);
-	return out->len ? 0 : -ENOENT;
-}
-
 /* Read the JSON string that starts at p (just after the opening quote). */
 static bool
 journal_unquote(const char *p, struct strbuf *out)
@@ -186,6 +147,93 @@ journal_unquote(const char *p, struct strbuf *out)
 		strbuf_addch(out, *p);
 	}
 	return *p == '"';
+}
+
+/*
+ * The operation (apply, rollback) of the journal at path: the "op" of its
+ * first complete event. 0, or -errno / -ENOENT when there is none.
+ */
+static int
+journal_file_op(const char *path, struct strbuf *op)
+{
+	char buf[8192];
+	const char *o;
+	FILE *fp;
+	int r = -ENOENT;
+
+	strbuf_reset(op);
+	fp = fopen(path, "re");
+	if (!fp)
+		return -errno;
+	while (fgets(buf, sizeof(buf), fp)) {
+		o = strstr(buf, ",\"op\":\"");
+		if (o && journal_unquote(o + 7, op)) {
+			r = 0;
+			break;
+		}
+	}
+	fclose(fp);
+	return r;
+}
+
+int
+journal_run_op(const char *dir, const char *run_id, struct strbuf *op)
+{
+	struct strbuf path = STRBUF_INIT;
+	int r;
+
+	strbuf_addf(&path, "%s/runs/%s.jsonl", dir, run_id);
+	r = journal_file_op(path.buf, op);
+	strbuf_release(&path);
+	return r;
+}
+
+static bool
+journal_newer(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
+}
+
+int
+journal_latest(const char *dir, const char *op, struct strbuf *out)
+{
+	struct strbuf path = STRBUF_INIT, f = STRBUF_INIT, fop = STRBUF_INIT;
+	struct timespec best = { 0, 0 };
+	struct dirent *de;
+	DIR *d;
+
+	strbuf_reset(out);
+	strbuf_addf(&path, "%s/runs", dir);
+	d = opendir(path.buf);
+	if (!d)
+		goto out;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		struct stat st;
+
+		if (len <= 6 || strcmp(de->d_name + len - 6, ".jsonl"))
+			continue;
+		strbuf_reset(&f);
+		strbuf_addf(&f, "%s/%s", path.buf, de->d_name);
+		/* Full timestamp, not seconds: two runs a second apart would
+		 * otherwise tie and readdir order would pick the older one. */
+		if (stat(f.buf, &st) < 0 || !journal_newer(&st.st_mtim, &best))
+			continue;
+		/* An apply is never resumed from a rollback's journal, nor
+		 * the reverse: its finished hosts would be skipped. */
+		if (op && (journal_file_op(f.buf, &fop) < 0 || strcmp(fop.buf, op)))
+			continue;
+		best = st.st_mtim;
+		strbuf_reset(out);
+		strbuf_add(out, de->d_name, len - 6);
+	}
+	closedir(d);
+out:
+	strbuf_release(&path);
+	strbuf_release(&f);
+	strbuf_release(&fop);
+	return out->len ? 0 : -ENOENT;
 }
 
 int

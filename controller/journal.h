@@ -34,7 +34,12 @@ void journal_event(struct journal *j, const char *op, int batch,
  */
 int journal_done_hosts(const char *dir, const char *run_id, char ***hosts,
 		       size_t *n);
-/* The run id of the most recent journal under dir into out: 0 or -ENOENT. */
-int journal_latest(const char *dir, struct strbuf *out);
+/*
+ * The run id of the most recent journal under dir whose operation is op
+ * ("apply", "rollback"; NULL: any) into out: 0 or -ENOENT.
+ */
+int journal_latest(const char *dir, const char *op, struct strbuf *out);
+/* The operation recorded in run_id's journal into op: 0 or -errno/-ENOENT. */
+int journal_run_op(const char *dir, const char *run_id, struct strbuf *op);
 
 #endif

@@ -116,7 +116,8 @@ usage(FILE *fp)
 "                        a host that does not come back halts the rollout\n"
 "      --stable S        a host must stay up this long after it returns (default 30)\n"
 "      --force           reboot hosts even while virtual machines run\n"
-"      --resume          continue the last interrupted or halted run\n"
+"      --resume          continue the last interrupted or halted run of the same\n"
+"                        operation (or the one named by --run-id)\n"
 "      --state-dir D     run journals (default ~/.local/state/vfleet)\n"
 "\n"
 "exit status: 0 ok, 1 error, 2 a host failed, 4 a host unreachable,\n"
@@ -409,26 +410,42 @@ on_done_jsonl(const struct result *r, void *ctx)
 	strbuf_release(&line);
 }
 
-/* --resume: the run to continue and the hosts it already finished. */
+/* --resume: the run to continue and the hosts it already finished. The
+ * run must be of the same operation: resuming a rollback from an apply's
+ * journal would skip the hosts the apply finished. */
 static int
-resume_prepare(const struct opts *o, const char *state_dir, struct strbuf *run_id,
-	       char ***skip, size_t *nskip)
+resume_prepare(const struct opts *o, enum proto_op op, const char *state_dir,
+	       struct strbuf *run_id, char ***skip, size_t *nskip)
 {
+	const char *want = proto_op_name(op);
+	struct strbuf got = STRBUF_INIT;
+	int r = -ENOENT;
+
 	strbuf_reset(run_id);
 	if (o->run_id)
 		strbuf_addstr(run_id, o->run_id);
-	else if (journal_latest(state_dir, run_id) < 0) {
-		log_err("--resume: no run journal under %s/runs", state_dir);
-		return -ENOENT;
+	else if (journal_latest(state_dir, want, run_id) < 0) {
+		log_err("--resume: no %s run journal under %s/runs", want, state_dir);
+		goto out;
 	}
-	if (journal_done_hosts(state_dir, run_id->buf, skip, nskip) < 0) {
+	if (journal_run_op(state_dir, run_id->buf, &got) < 0 ||
+	    journal_done_hosts(state_dir, run_id->buf, skip, nskip) < 0) {
 		log_err("--resume: cannot read the journal of run %s under %s/runs",
 			run_id->buf, state_dir);
-		return -ENOENT;
+		goto out;
+	}
+	if (strcmp(got.buf, want)) {
+		log_err("--resume: run %s was %s %s run, not %s %s run", run_id->buf,
+			got.buf[0] == 'a' ? "an" : "a", got.buf,
+			want[0] == 'a' ? "an" : "a", want);
+		goto out;
 	}
 	fprintf(stderr, "vfleet: resuming run %s (%zu host%s already finished)\n",
 		run_id->buf, *nskip, *nskip == 1 ? "" : "s");
-	return 0;
+	r = 0;
+out:
+	strbuf_release(&got);
+	return r;
 }
 
 static void
@@ -486,7 +503,7 @@ cmd_fleet(const struct opts *o, enum proto_op op)
 			code = EXIT_USAGE;
 			goto out;
 		}
-		if (resume_prepare(o, state_dir.buf, &run_id, &skip, &nskip) < 0)
+		if (resume_prepare(o, op, state_dir.buf, &run_id, &skip, &nskip) < 0)
 			goto out;
 	} else if (op_changes(op)) {
 		if (o->run_id)

@@ -59,6 +59,11 @@ expect_eq "second apply changes nothing" "$(jq -r '[.hosts[].response.changed] |
 expect_eq "second apply reboots nothing (no change, no reboot)" "$(booted)" 4
 
 # --- 2. rollback in the same staged way ----------------------------------------
+# a rollback never resumes from an apply's journal (it would skip the hosts
+# the apply finished)
+out=$(vf rollback -i "$inv" --resume 2>&1); rc=$?
+expect_eq "rollback --resume with only apply journals: exit 1" "$rc" 1
+expect_match "it says there is no rollback run" "$out" "no rollback run journal"
 out=$(vf rollback -i "$inv" --serial 2 --json); rc=$?
 expect_eq "staged rollback: exit 0" "$rc" 0
 expect_eq "rollback: back on amdgpu after the reboot" \
