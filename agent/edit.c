@@ -8,16 +8,12 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define EDIT_TMP_SUFFIX ".vfleet-tmp."
 
 /* --- test hook --- */
 
@@ -79,87 +75,17 @@ out:
 	return r;
 }
 
-static int
-edit_write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void edit_clean_temps(const char *path);
 
-/*
- * fileio_write_atomic() with the test points inside: the fault-injection
- * test must be able to stop the agent halfway through the temp file and
- * between fsync and rename, which only the writer itself can do.
- */
+/* fileio's atomic write with the test points inside: the fault-injection
+ * test stops the agent halfway through the temp file and between fsync
+ * and rename, which only the writer's own steps can reach. */
 int
 edit_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-	struct strbuf tmp = STRBUF_INIT;
-	struct stat st;
-	size_t half = len / 2;
-	int fd = -1, r;
-	bool have_old = stat(path, &st) == 0;
-
 	/* What an earlier, interrupted write of this file left behind. */
 	edit_clean_temps(path);
-	strbuf_addf(&tmp, "%s" EDIT_TMP_SUFFIX "XXXXXX", path);
-	fd = mkostemp(tmp.buf, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		strbuf_reset(&tmp);
-		goto out;
-	}
-	r = edit_write_all(fd, data, half);
-	if (r < 0)
-		goto out;
-	edit_test_point("write-half");
-	r = edit_write_all(fd, (const char *)data + half, len - half);
-	if (r < 0)
-		goto out;
-	if (fchmod(fd, have_old ? (st.st_mode & 07777) : mode) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (have_old && fchown(fd, st.st_uid, st.st_gid) < 0 && errno != EPERM) {
-		r = -errno;
-		goto out;
-	}
-	if (fsync(fd) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		r = -errno;
-		goto out;
-	}
-	fd = -1;
-	edit_test_point("before-rename");
-	if (rename(tmp.buf, path) < 0) {
-		r = -errno;
-		goto out;
-	}
-	strbuf_reset(&tmp);
-	r = fileio_fsync_dir_of(path);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp.len)
-		unlink(tmp.buf);
-	strbuf_release(&tmp);
-	return r;
+	return fileio_write_atomic_steps(path, data, len, mode, edit_test_point);
 }
 
 /* Read a real path, refusing what vfleet must not replace. */
@@ -239,7 +165,7 @@ edit_clean_temps(const char *path)
 	if (!slash)
 		return;
 	strbuf_add(&dir, path, (size_t)(slash - path));
-	strbuf_addf(&pre, "%s" EDIT_TMP_SUFFIX, slash + 1);
+	strbuf_addf(&pre, "%s" FILEIO_TMP_SUFFIX, slash + 1);
 	d = opendir(dir.len ? dir.buf : "/");
 	if (!d)
 		goto out;

@@ -48,10 +48,11 @@ void edit_test_reset(void);
 int edit_mkdir_p(const char *path, mode_t mode);
 
 /*
- * Replace the real path with data atomically (see above), with the test
- * points inside. An existing file keeps its mode and owner; a new one gets
- * mode. On failure the temp file is removed and path is untouched.
- * Returns 0 or -errno.
+ * Replace the real path with data atomically (see above): first remove the
+ * temp files an interrupted write of path left, then
+ * fileio_write_atomic_steps() with edit_test_point() at its steps. An
+ * existing file keeps its mode and owner; a new one gets mode. On failure
+ * the temp file is removed and path is untouched. Returns 0 or -errno.
  */
 int edit_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode);

@@ -29,6 +29,34 @@ modprobe_name_eq(const char *a, const char *b)
 	return !*a && !*b;
 }
 
+/*
+ * Logical lines as kmod's getline_wrapped() reads them: a backslash takes
+ * the byte after it literally and is dropped, and when that byte is the
+ * newline the two physical lines are one logical line. So "\\<nl>" ends
+ * a line (an escaped backslash) while "\<nl>" and "\\\<nl>" continue
+ * it. The readers and the editors below walk the text only through
+ * modprobe_logical_end(), so an edit never lands where kmod would read it
+ * as part of another directive.
+ */
+
+/* The end of the logical line starting at p: its unescaped newline, or the
+ * NUL. *joined (may be NULL) is set when it spans several physical lines. */
+static const char *
+modprobe_logical_end(const char *p, bool *joined)
+{
+	bool j = false;
+
+	for (; *p && *p != '\n'; p++) {
+		if (*p == '\\' && p[1]) {
+			j |= p[1] == '\n';
+			p++;
+		}
+	}
+	if (joined)
+		*joined = j;
+	return p;
+}
+
 /* Words of one logical line (continuations joined, comment lines empty). */
 struct modprobe_words {
 	char **w;
@@ -44,30 +72,44 @@ modprobe_words_release(struct modprobe_words *ws)
 	memset(ws, 0, sizeof(*ws));
 }
 
+/*
+ * Split the logical line [s, s + len) into words as kmod does: unescape
+ * first (drop each backslash, keep the byte after it, join continued
+ * lines), then split at blanks ('\r' too, so a CRLF file reads as
+ * intended). A backslash with nothing after it (the file's last byte)
+ * stays in its word: kmod reads garbage there, not a name.
+ */
 static void
 modprobe_split(const char *s, size_t len, struct modprobe_words *ws)
 {
-	size_t i = 0;
+	struct strbuf line = STRBUF_INIT;
+	size_t i;
 
 	modprobe_words_release(ws);
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	if (i < len && s[i] == '#')
-		return;
-	while (i < len) {
-		size_t j;
-
-		while (i < len && strchr(" \t\r\n\\", s[i]))
-			i++;
-		j = i;
-		while (j < len && !strchr(" \t\r\n\\", s[j]))
-			j++;
-		if (j > i) {
-			XGROW(ws->w, ws->alloc, ws->n + 1);
-			ws->w[ws->n++] = xstrndup(s + i, j - i);
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len) {
+			if (s[++i] != '\n')
+				strbuf_addch(&line, s[i]);
+			continue;
 		}
-		i = j;
+		strbuf_addch(&line, s[i]);
 	}
+	i = strspn(line.buf, " \t");
+	if (line.buf[i] == '#')
+		goto out;
+	while (line.buf[i]) {
+		size_t l;
+
+		i += strspn(line.buf + i, " \t\r\n");
+		l = strcspn(line.buf + i, " \t\r\n");
+		if (l) {
+			XGROW(ws->w, ws->alloc, ws->n + 1);
+			ws->w[ws->n++] = xstrndup(line.buf + i, l);
+		}
+		i += l;
+	}
+out:
+	strbuf_release(&line);
 }
 
 /* Call fn for each logical line of text; stops when fn returns true. */
@@ -82,17 +124,8 @@ modprobe_any_line(const char *text, modprobe_line_fn fn, const void *arg)
 	bool hit = false;
 
 	while (*p && !hit) {
-		const char *e = p;
+		const char *e = modprobe_logical_end(p, NULL);
 
-		/* A logical line ends at a newline not preceded by '\'. */
-		for (;;) {
-			e += strcspn(e, "\n");
-			if (*e && e > p && e[-1] == '\\') {
-				e++;
-				continue;
-			}
-			break;
-		}
 		modprobe_split(p, (size_t)(e - p), &ws);
 		if (ws.n)
 			hit = fn(&ws, arg);
@@ -208,32 +241,32 @@ modprobe_text_has_install(const char *text, const char *mod, const char *cmd,
 
 /* --- edits --- */
 
-/* Physical line i of text: [*start, *end) without the newline. */
+/* A one-physical-line directive in text: [start, end) without the newline. */
 struct modprobe_span {
 	size_t start, end;
 };
 
-/* The last physical line whose words satisfy fn (no continuation). */
+/* The last logical line whose words satisfy fn and that is one physical
+ * line (the editors rewrite such a line in place, never a continued one). */
 static bool
 modprobe_last_line(const char *text, modprobe_line_fn fn, const void *arg,
 		   struct modprobe_span *span)
 {
 	struct modprobe_words ws = { 0 };
-	size_t pos = 0, len = strlen(text);
+	const char *p = text;
 	bool found = false;
 
-	while (pos < len) {
-		size_t l = strcspn(text + pos, "\n");
+	while (*p) {
+		bool joined;
+		const char *e = modprobe_logical_end(p, &joined);
 
-		modprobe_split(text + pos, l, &ws);
-		if (ws.n && !(l && text[pos + l - 1] == '\\') &&
-		    !(pos > 0 && pos >= 2 && text[pos - 2] == '\\') &&
-		    fn(&ws, arg)) {
-			span->start = pos;
-			span->end = pos + l;
+		modprobe_split(p, (size_t)(e - p), &ws);
+		if (ws.n && !joined && fn(&ws, arg)) {
+			span->start = (size_t)(p - text);
+			span->end = (size_t)(e - text);
 			found = true;
 		}
-		pos += l + (text[pos + l] ? 1 : 0);
+		p = *e ? e + 1 : e;
 	}
 	modprobe_words_release(&ws);
 	return found;
@@ -253,10 +286,24 @@ modprobe_replace(struct strbuf *text, const struct modprobe_span *span,
 	*text = out;
 }
 
+/*
+ * Append line as a logical line of its own. An unterminated last line gets
+ * its newline; when that newline (or the one already there) is escaped, the
+ * last line continues, and an empty line ends it first: kmod would
+ * otherwise read line as part of it. Every byte already there stays.
+ */
 static void
 modprobe_append_line(struct strbuf *text, const char *line)
 {
+	bool open = false;
+
 	if (text->len && text->buf[text->len - 1] != '\n')
+		strbuf_addch(text, '\n');
+	for (const char *p = text->buf, *e; *p; p = *e ? e + 1 : e) {
+		e = modprobe_logical_end(p, NULL);
+		open = !*e;
+	}
+	if (open)
 		strbuf_addch(text, '\n');
 	strbuf_addf(text, "%s\n", line);
 }
@@ -264,20 +311,21 @@ modprobe_append_line(struct strbuf *text, const char *line)
 bool
 modprobe_ensure_line(struct strbuf *text, const char *line)
 {
-	size_t ll = strlen(line), pos = 0;
+	size_t ll = strlen(line);
 
-	while (pos < text->len) {
-		size_t l = strcspn(text->buf + pos, "\n");
-		const char *s = text->buf + pos;
-		size_t a = 0, b = l;
+	for (const char *p = text->buf; *p;) {
+		const char *e = modprobe_logical_end(p, NULL);
+		size_t a = 0, b = (size_t)(e - p);
 
-		while (a < b && strchr(" \t", s[a]))
+		/* A continued line holds an escaped newline, so it never
+		 * equals line: only a directive of its own counts. */
+		while (a < b && strchr(" \t", p[a]))
 			a++;
-		while (b > a && strchr(" \t\r", s[b - 1]))
+		while (b > a && strchr(" \t\r", p[b - 1]))
 			b--;
-		if (b - a == ll && memcmp(s + a, line, ll) == 0)
+		if (b - a == ll && memcmp(p + a, line, ll) == 0)
 			return false;
-		pos += l + (text->buf[pos + l] ? 1 : 0);
+		p = *e ? e + 1 : e;
 	}
 	modprobe_append_line(text, line);
 	return true;
@@ -374,6 +422,32 @@ out:
 	return changed;
 }
 
+/*
+ * The first blank-separated token of [s, e) equal to tok, after the first
+ * skip tokens, or NULL. Whole tokens only, as kmod splits a softdep line:
+ * "xpost:" is a module name, not the keyword.
+ */
+static const char *
+modprobe_find_token(const char *s, const char *e, size_t skip, const char *tok)
+{
+	size_t tl = strlen(tok);
+
+	for (size_t i = 0; s < e; i++) {
+		size_t l;
+
+		s += strspn(s, " \t\r");
+		if (s >= e)
+			break;
+		l = strcspn(s, " \t\r\n");
+		if ((size_t)(e - s) < l)
+			l = (size_t)(e - s);
+		if (i >= skip && l == tl && memcmp(s, tok, tl) == 0)
+			return s;
+		s += l;
+	}
+	return NULL;
+}
+
 bool
 modprobe_ensure_softdep(struct strbuf *text, const char *mod, const char *pre)
 {
@@ -385,17 +459,18 @@ modprobe_ensure_softdep(struct strbuf *text, const char *mod, const char *pre)
 		changed = false;
 	} else if (modprobe_last_line(text->buf, modprobe_match_softdep_of, mod,
 				      &sp)) {
+		/* "softdep <mod> ...": the keywords come after those two. */
 		const char *s = text->buf + sp.start;
 		const char *e = text->buf + sp.end;
-		const char *p = strstr(s, "pre:");
-		const char *post = strstr(s, "post:");
+		const char *p = modprobe_find_token(s, e, 2, "pre:");
+		const char *post = modprobe_find_token(s, e, 2, "post:");
 
-		if (p && p < e) {
+		if (p) {
 			p += 4;
 			strbuf_add(&line, s, (size_t)(p - s));
 			strbuf_addf(&line, " %s", pre);
 			strbuf_add(&line, p, (size_t)(e - p));
-		} else if (post && post < e) {
+		} else if (post) {
 			strbuf_add(&line, s, (size_t)(post - s));
 			strbuf_addf(&line, "pre: %s ", pre);
 			strbuf_add(&line, post, (size_t)(e - post));
@@ -406,6 +481,7 @@ modprobe_ensure_softdep(struct strbuf *text, const char *mod, const char *pre)
 				l--;
 			strbuf_add(&line, s, l);
 			strbuf_addf(&line, " pre: %s", pre);
+			strbuf_add(&line, s + l, sp.end - sp.start - l);
 		}
 		modprobe_replace(text, &sp, line.buf);
 	} else {

@@ -37,21 +37,29 @@ bool modprobe_text_has_install(const char *text, const char *mod,
 
 /* --- edits of one file's text (in place; true when changed) --- */
 
-/* Append line (plus '\n') unless a line equal to it, blanks ignored at
- * both ends, is there. A text not ending in '\n' gets one first. */
+/*
+ * Append line (plus '\n') unless a logical line equal to it, blanks ignored
+ * at both ends, is there. The appended line is a logical line of its own:
+ * a text not ending in '\n' gets one first, and a last line continued with
+ * "\" is ended with an empty line first (kmod would read line as part of
+ * it). line must not end in "\". Every other byte is kept.
+ */
 bool modprobe_ensure_line(struct strbuf *text, const char *line);
 
 /*
  * Make "options <mod> <param>=" hold every value of vals (a comma list,
  * as vfio-pci ids=): values are added to the last such option, in order,
  * after the ones already there (compared case-insensitively); else param
- * is added to the last "options <mod>" line; else a new line is appended.
+ * is added to the last "options <mod>" line; else a new line is appended
+ * (as modprobe_ensure_line() does). Only one-line directives are edited in
+ * place: one continued over several lines is left as it is.
  */
 bool modprobe_merge_option_list(struct strbuf *text, const char *mod,
 				const char *param, char *const *vals, size_t n);
 
 /* Make "softdep <mod> pre: <pre>" hold: pre added to the pre: list of the
- * last softdep line for mod, else a new line appended. */
+ * last one-line softdep for mod (the keywords "pre:" and "post:" are whole
+ * words), else a new line appended as modprobe_ensure_line() does. */
 bool modprobe_ensure_softdep(struct strbuf *text, const char *mod,
 			     const char *pre);
 

@@ -99,19 +99,34 @@ int
 fileio_write_atomic(const char *path, const void *data, size_t len,
 		    mode_t mode)
 {
+	return fileio_write_atomic_steps(path, data, len, mode, NULL);
+}
+
+int
+fileio_write_atomic_steps(const char *path, const void *data, size_t len,
+			  mode_t mode, fileio_step_fn step)
+{
 	struct strbuf tmp = STRBUF_INIT;
 	struct stat st;
+	size_t half = len / 2;
 	int fd = -1, r;
 	bool have_old = stat(path, &st) == 0;
 
-	strbuf_addf(&tmp, "%s.vfleet-tmp.XXXXXX", path);
+	strbuf_addf(&tmp, "%s" FILEIO_TMP_SUFFIX "XXXXXX", path);
 	fd = mkostemp(tmp.buf, O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 		strbuf_reset(&tmp);	/* nothing to unlink */
 		goto out;
 	}
-	r = fileio_write_all(fd, data, len);
+	/* In two halves, so that a step can land with the temp file half
+	 * written. */
+	r = fileio_write_all(fd, data, half);
+	if (r < 0)
+		goto out;
+	if (step)
+		step("write-half");
+	r = fileio_write_all(fd, (const char *)data + half, len - half);
 	if (r < 0)
 		goto out;
 	/* Keep the old file's permissions and owner: configs like
@@ -134,6 +149,8 @@ fileio_write_atomic(const char *path, const void *data, size_t len,
 		goto out;
 	}
 	fd = -1;
+	if (step)
+		step("before-rename");
 	if (rename(tmp.buf, path) < 0) {
 		r = -errno;
 		goto out;

@@ -27,6 +27,10 @@ bool fileio_exists(const char *path);
  */
 int fileio_link_basename(const char *path, struct strbuf *out);
 
+/* The temp file of an atomic write is "<path>" FILEIO_TMP_SUFFIX "XXXXXX",
+ * in path's directory (so a crashed writer's leftovers can be found). */
+#define FILEIO_TMP_SUFFIX ".vfleet-tmp."
+
 /*
  * Replace path with data atomically: temp file in the same directory,
  * write, fsync, keep the old file's mode and owner (or use `mode` for a new
@@ -35,6 +39,19 @@ int fileio_link_basename(const char *path, struct strbuf *out);
  */
 int fileio_write_atomic(const char *path, const void *data, size_t len,
 			mode_t mode);
+
+/*
+ * Called by fileio_write_atomic_steps() at its fixed points, named by step:
+ * "write-half" (half the data is in the temp file) and "before-rename"
+ * (the temp file is complete, fsynced and closed; path still holds the old
+ * bytes). The agent's fault-injection hook (agent/edit.h) stops the
+ * process there, to prove a crash at either point leaves path old.
+ */
+typedef void (*fileio_step_fn)(const char *step);
+
+/* fileio_write_atomic() calling step (may be NULL) at each of its points. */
+int fileio_write_atomic_steps(const char *path, const void *data, size_t len,
+			      mode_t mode, fileio_step_fn step);
 
 /* fsync the directory that holds path. Returns 0 or -errno. */
 int fileio_fsync_dir_of(const char *path);

@@ -4,8 +4,9 @@
  * Promises checked (modprobe.h): after each edit, the directive the edit
  * ensures is seen by the matching reader (kmod would see it too: an edit
  * must not land inside a continuation or a comment), a second edit
- * changes nothing, and "true when changed" is accurate. List add/remove:
- * has/!has afterwards, idempotent.
+ * changes nothing, and "true when changed" is accurate; an appended line
+ * keeps every byte before it. List add/remove: has/!has afterwards,
+ * idempotent.
  */
 #include "fuzz.h"
 #include "modprobe.h"
@@ -52,9 +53,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(!modprobe_ensure_softdep(&t, "nvidia", "vfio-pci"));
 	FUZZ_ASSERT(strcmp(orig.buf, t.buf) == 0);
 
-	/* blacklist nouveau */
+	/* blacklist nouveau: appended, every byte before it kept. */
 	c = modprobe_ensure_line(&t, "blacklist nouveau");
 	check_changed(c, orig.buf, &t);
+	FUZZ_ASSERT(strncmp(t.buf, orig.buf, orig.len) == 0);
 	FUZZ_ASSERT(modprobe_text_has_blacklist(t.buf, "nouveau"));
 	FUZZ_ASSERT(!modprobe_ensure_line(&t, "blacklist nouveau"));
 	/* The earlier edits survive the later ones. */

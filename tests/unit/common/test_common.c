@@ -1,9 +1,11 @@
 /* Unit tests for common/: strbuf, sha256, sysroot, fileio, run. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -136,6 +138,87 @@ test_fileio_atomic(void **state)
 	strbuf_release(&sb);
 }
 
+/* What fileio_write_atomic_steps() showed at each step: the target's bytes
+ * and the one temp file's. */
+struct step_seen {
+	const char *dir, *target;
+	int n;
+	char step[2][16], target_at[2][16], temp_at[2][16];
+	int ntemps[2];
+};
+static struct step_seen seen;
+
+static void
+record_step(const char *step)
+{
+	struct strbuf p = STRBUF_INIT, sb = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int i = seen.n++;
+
+	assert_true(i < 2);
+	snprintf(seen.step[i], sizeof(seen.step[i]), "%s", step);
+	strbuf_addf(&p, "%s/%s", seen.dir, seen.target);
+	assert_int_equal(strbuf_read_file(&sb, p.buf, 64), 0);
+	snprintf(seen.target_at[i], sizeof(seen.target_at[i]), "%s", sb.buf);
+	assert_non_null(d = opendir(seen.dir));
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "grub" FILEIO_TMP_SUFFIX,
+			    strlen("grub" FILEIO_TMP_SUFFIX)) != 0)
+			continue;
+		seen.ntemps[i]++;
+		strbuf_reset(&p);
+		strbuf_reset(&sb);
+		strbuf_addf(&p, "%s/%s", seen.dir, de->d_name);
+		assert_int_equal(strbuf_read_file(&sb, p.buf, 64), 0);
+		snprintf(seen.temp_at[i], sizeof(seen.temp_at[i]), "%s", sb.buf);
+	}
+	closedir(d);
+	strbuf_release(&p);
+	strbuf_release(&sb);
+}
+
+/* The step points the agent's crash test uses: halfway through the temp
+ * file, then with the temp file complete; the target is old at both. */
+static void
+test_fileio_atomic_steps(void **state)
+{
+	char dir[] = "/tmp/vfleet-test-XXXXXX";
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	memset(&seen, 0, sizeof(seen));
+	seen.dir = dir;
+	seen.target = "grub";
+	strbuf_addf(&path, "%s/grub", dir);
+	assert_int_equal(fileio_write_atomic(path.buf, "old\n", 4, 0640), 0);
+	assert_int_equal(fileio_write_atomic_steps(path.buf, "newnew\n", 7, 0644,
+						   record_step), 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.step[0], "write-half");
+	assert_string_equal(seen.target_at[0], "old\n");
+	assert_int_equal(seen.ntemps[0], 1);
+	assert_string_equal(seen.temp_at[0], "new");
+	assert_string_equal(seen.step[1], "before-rename");
+	assert_string_equal(seen.target_at[1], "old\n");
+	assert_int_equal(seen.ntemps[1], 1);
+	assert_string_equal(seen.temp_at[1], "newnew\n");
+	/* Done: new bytes, old mode, no temp file left. */
+	assert_int_equal(stat(path.buf, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	seen.n = 0;
+	seen.ntemps[0] = 0;
+	record_step("after");
+	assert_string_equal(seen.target_at[0], "newnew\n");
+	assert_int_equal(seen.ntemps[0], 0);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "rm -r %s", dir);
+	assert_int_equal(system(path.buf), 0);
+	strbuf_release(&path);
+}
+
 static void
 test_run_command(void **state)
 {
@@ -204,6 +287,7 @@ main(void)
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test(test_sysroot),
 		cmocka_unit_test(test_fileio_atomic),
+		cmocka_unit_test(test_fileio_atomic_steps),
 		cmocka_unit_test(test_run_command),
 		cmocka_unit_test(test_run_output_cap),
 	};
