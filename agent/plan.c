@@ -12,6 +12,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,23 +298,52 @@ plan_builtin(struct pctx *c, const char *ko)
 	return r;
 }
 
-/* Module refcount from /proc/modules, -1 when not loaded. */
+/*
+ * Module refcount from /proc/modules, -1 when not loaded. A line is
+ * "name size refcount deps state address"; a kernel without module
+ * unloading prints "-" for the refcount: that, or anything else that is
+ * not a whole number, leaves -1 (no users known), as a missing file does.
+ */
 struct plan_ref_ctx {
 	const char *mod;
 	int ref;
 };
 
+/* The next blank-separated word of *p (length *len); advances *p past it. */
+static const char *
+plan_word(const char **p, size_t *len)
+{
+	const char *w = *p + strspn(*p, " \t");
+
+	*len = strcspn(w, " \t");
+	*p = w + *len;
+	return w;
+}
+
 static int
 plan_ref_line(const char *line, unsigned lineno, void *vctx)
 {
 	struct plan_ref_ctx *c = vctx;
-	char name[64];
-	int ref;
+	const char *p = line, *w;
+	char name[64], *end;
+	size_t len;
+	long ref;
 
 	(void)lineno;
-	if (sscanf(line, "%63s %*s %d", name, &ref) == 2 &&
-	    modprobe_name_eq(name, c->mod))
-		c->ref = ref;
+	w = plan_word(&p, &len);
+	if (!len || len >= sizeof(name))
+		return 0;
+	memcpy(name, w, len);
+	name[len] = '\0';
+	if (!modprobe_name_eq(name, c->mod))
+		return 0;
+	plan_word(&p, &len);		/* size */
+	w = plan_word(&p, &len);
+	errno = 0;
+	ref = strtol(w, &end, 10);
+	if (!len || end != w + len || errno || ref < 0 || ref > INT_MAX)
+		return 0;
+	c->ref = (int)ref;
 	return 0;
 }
 
