@@ -95,7 +95,8 @@ if [[ $mode != cppcheck ]]; then
 	# same batch); each writes its own log.
 	rm -f "$out"/tidy.*.log "$out/clang-tidy.findings"
 	if ! printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 1 sh -c \
-		'clang-tidy -p "$0" --quiet --extra-arg=-Wno-format-nonliteral "$@" \
+		'clang-tidy -p "$0" --config-file=.clang-tidy --quiet \
+			--extra-arg=-Wno-format-nonliteral "$@" \
 			>"$0/tidy.$$.log" 2>&1' "$out"; then
 		rc=1
 	fi
