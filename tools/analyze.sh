@@ -6,8 +6,9 @@
 # clang-tidy with the checked-in .clang-tidy, then cppcheck with
 # tools/cppcheck-suppressions.txt, over every source of the two programs
 # (common/ protocol/ inventory/ agent/ controller/), or the files given.
-# Exits 1 when either reports anything: the configuration is kept clean,
-# so a finding is either fixed or suppressed with a one-line reason.
+# Exits 1 when either reports anything (or fails), 2 when one is not
+# installed: the configuration is kept clean, so a finding is either fixed
+# or suppressed on its line with a one-line reason.
 #
 # The compilation database (build/analyze/compile_commands.json) is
 # generated from the Makefile's own compile command (make -n), so the
@@ -25,7 +26,7 @@ for a in "$@"; do
 	--bear) bear=1;;
 	--tidy-only) mode=tidy;;
 	--cppcheck-only) mode=cppcheck;;
-	-h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+	-h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0;;
 	-*) echo "analyze: unknown option $a" >&2; exit 2;;
 	*) files+=("$a");;
 	esac
