@@ -12,6 +12,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,7 +173,14 @@ plan_add_cmd(struct plan *p)
 	return &p->cmds[p->ncmds++];
 }
 
-/* Add a command from a NULL-ended list of host argv strings. */
+/*
+ * Add a command from a (char *)NULL-ended list of host argv strings (a
+ * bare NULL may be a plain 0, which va_arg would not read as a pointer).
+ */
+static struct plan_cmd *
+plan_cmd(struct pctx *c, bool override, const char *purpose, int timeout_ms,
+	 const char *arg0, ...) __attribute__((sentinel));
+
 static struct plan_cmd *
 plan_cmd(struct pctx *c, bool override, const char *purpose, int timeout_ms,
 	 const char *arg0, ...)
@@ -297,23 +305,52 @@ plan_builtin(struct pctx *c, const char *ko)
 	return r;
 }
 
-/* Module refcount from /proc/modules, -1 when not loaded. */
+/*
+ * Module refcount from /proc/modules, -1 when not loaded. A line is
+ * "name size refcount deps state address"; a kernel without module
+ * unloading prints "-" for the refcount: that, or anything else that is
+ * not a whole number, leaves -1 (no users known), as a missing file does.
+ */
 struct plan_ref_ctx {
 	const char *mod;
 	int ref;
 };
 
+/* The next blank-separated word of *p (length *len); advances *p past it. */
+static const char *
+plan_word(const char **p, size_t *len)
+{
+	const char *w = *p + strspn(*p, " \t");
+
+	*len = strcspn(w, " \t");
+	*p = w + *len;
+	return w;
+}
+
 static int
 plan_ref_line(const char *line, unsigned lineno, void *vctx)
 {
 	struct plan_ref_ctx *c = vctx;
-	char name[64];
-	int ref;
+	const char *p = line, *w;
+	char name[64], *end;
+	size_t len;
+	long ref;
 
 	(void)lineno;
-	if (sscanf(line, "%63s %*s %d", name, &ref) == 2 &&
-	    modprobe_name_eq(name, c->mod))
-		c->ref = ref;
+	w = plan_word(&p, &len);
+	if (!len || len >= sizeof(name))
+		return 0;
+	memcpy(name, w, len);
+	name[len] = '\0';
+	if (!modprobe_name_eq(name, c->mod))
+		return 0;
+	plan_word(&p, &len);		/* size */
+	w = plan_word(&p, &len);
+	errno = 0;
+	ref = strtol(w, &end, 10);
+	if (!len || end != w + len || errno || ref < 0 || ref > INT_MAX)
+		return 0;
+	c->ref = (int)ref;
 	return 0;
 }
 
@@ -1091,15 +1128,15 @@ plan_initramfs_cmds(struct pctx *c, unsigned affected)
 	} else if (plan_is(c->itool, "initramfs-tools") &&
 		   plan_find_tool(c->root, "update-initramfs", &tool)) {
 		plan_cmd(c, false, "initramfs", PLAN_TIMEOUT_INITRAMFS_MS,
-			 tool.buf, "-u", "-k", "all", NULL);
+			 tool.buf, "-u", "-k", "all", (char *)NULL);
 	} else if (plan_is(c->itool, "dracut") &&
 		   plan_find_tool(c->root, "dracut", &tool)) {
 		plan_cmd(c, false, "initramfs", PLAN_TIMEOUT_INITRAMFS_MS,
-			 tool.buf, "--regenerate-all", "-f", NULL);
+			 tool.buf, "--regenerate-all", "-f", (char *)NULL);
 	} else if (plan_is(c->itool, "mkinitcpio") &&
 		   plan_find_tool(c->root, "mkinitcpio", &tool)) {
 		plan_cmd(c, false, "initramfs", PLAN_TIMEOUT_INITRAMFS_MS,
-			 tool.buf, "-P", NULL);
+			 tool.buf, "-P", (char *)NULL);
 	} else {
 		proto_add_finding(c->resp, PROTO_SEV_WARNING,
 				  "initramfs-not-rebuilt", NULL, "No supported "
@@ -1128,7 +1165,7 @@ plan_initramfs_cmds(struct pctx *c, unsigned affected)
 	if (!lister)
 		goto out;
 	pc = plan_cmd(c, false, "initramfs-check", PLAN_TIMEOUT_CHECK_MS,
-		      tool.buf, img.buf, NULL);
+		      tool.buf, img.buf, (char *)NULL);
 	pc->check = true;
 	for (const char *const *m = initramfs_vfio_modules; *m; m++)
 		proto_strv_add(&pc->check_modules, &pc->ncheck_modules, *m);
@@ -1154,12 +1191,12 @@ plan_boot_cmds(struct pctx *c, unsigned affected)
 					  PLAN_TIMEOUT_BOOT_MS, NULL, 0);
 		} else if (plan_find_tool(c->root, "update-grub", &tool)) {
 			plan_cmd(c, false, "bootloader", PLAN_TIMEOUT_BOOT_MS,
-				 tool.buf, NULL);
+				 tool.buf, (char *)NULL);
 		} else if (plan_find_tool(c->root, "grub2-mkconfig", &tool) ||
 			   plan_find_tool(c->root, "grub-mkconfig", &tool)) {
 			grub_mkconfig_output(c->root, &out);
 			plan_cmd(c, false, "bootloader", PLAN_TIMEOUT_BOOT_MS,
-				 tool.buf, "-o", out.buf, NULL);
+				 tool.buf, "-o", out.buf, (char *)NULL);
 		}
 	} else if (plan_is(bl, "proxmox-boot-tool") &&
 		   (affected || pending)) {
@@ -1169,7 +1206,7 @@ plan_boot_cmds(struct pctx *c, unsigned affected)
 					  PLAN_TIMEOUT_BOOT_MS, NULL, 0);
 		else if (plan_find_tool(c->root, "proxmox-boot-tool", &tool))
 			plan_cmd(c, false, "bootloader", PLAN_TIMEOUT_BOOT_MS,
-				 tool.buf, "refresh", NULL);
+				 tool.buf, "refresh", (char *)NULL);
 	} else if ((plan_is(bl, "grub-bls") || plan_is(bl, "kernelstub")) &&
 		   c->nset) {
 		bool stub = plan_is(bl, "kernelstub");
@@ -1198,7 +1235,7 @@ plan_boot_cmds(struct pctx *c, unsigned affected)
 			else
 				plan_cmd(c, false, "bootloader",
 					 PLAN_TIMEOUT_BOOT_MS, tool.buf, "-d",
-					 prev.buf, NULL);
+					 prev.buf, (char *)NULL);
 			strbuf_release(&prev);
 		}
 		if (stub) {
@@ -1216,7 +1253,7 @@ plan_boot_cmds(struct pctx *c, unsigned affected)
 					  PLAN_TIMEOUT_BOOT_MS, extra, 2);
 		else
 			plan_cmd(c, false, "bootloader", PLAN_TIMEOUT_BOOT_MS,
-				 tool.buf, extra[0], extra[1], NULL);
+				 tool.buf, extra[0], extra[1], (char *)NULL);
 	}
 out:
 	strbuf_release(&tool);
@@ -1464,15 +1501,15 @@ plan_rollback_cmds(const char *root, const struct proto_policy *pol,
 		else if (plan_is(c.itool, "initramfs-tools") &&
 			 plan_find_tool(root, "update-initramfs", &tool))
 			plan_cmd(&c, false, "initramfs", PLAN_TIMEOUT_INITRAMFS_MS,
-				 tool.buf, "-u", "-k", "all", NULL);
+				 tool.buf, "-u", "-k", "all", (char *)NULL);
 		else if (plan_is(c.itool, "dracut") &&
 			 plan_find_tool(root, "dracut", &tool))
 			plan_cmd(&c, false, "initramfs", PLAN_TIMEOUT_INITRAMFS_MS,
-				 tool.buf, "--regenerate-all", "-f", NULL);
+				 tool.buf, "--regenerate-all", "-f", (char *)NULL);
 		else if (plan_is(c.itool, "mkinitcpio") &&
 			 plan_find_tool(root, "mkinitcpio", &tool))
 			plan_cmd(&c, false, "initramfs", PLAN_TIMEOUT_INITRAMFS_MS,
-				 tool.buf, "-P", NULL);
+				 tool.buf, "-P", (char *)NULL);
 	}
 	if ((plan_is(bl, "grub-bls") || plan_is(bl, "kernelstub")) &&
 	    st->ncmdline_added) {
@@ -1497,7 +1534,7 @@ plan_rollback_cmds(const char *root, const struct proto_policy *pol,
 					  PLAN_TIMEOUT_BOOT_MS, extra, 2);
 		else
 			plan_cmd(&c, false, "bootloader", PLAN_TIMEOUT_BOOT_MS,
-				 tool.buf, extra[0], extra[1], NULL);
+				 tool.buf, extra[0], extra[1], (char *)NULL);
 		if (st->ncmdline_previous) {
 			plan_join(&a, st->cmdline_previous, st->ncmdline_previous);
 			strbuf_reset(&b);
@@ -1517,7 +1554,7 @@ plan_rollback_cmds(const char *root, const struct proto_policy *pol,
 			else
 				plan_cmd(&c, false, "bootloader",
 					 PLAN_TIMEOUT_BOOT_MS, tool.buf, extra[0],
-					 extra[1], NULL);
+					 extra[1], (char *)NULL);
 		}
 	} else if ((plan_is(bl, "grub") || plan_is(bl, "proxmox-boot-tool")) &&
 		   plan_record_ran(st, "bootloader")) {

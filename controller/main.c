@@ -541,7 +541,12 @@ cmd_fleet(const struct opts *o, enum proto_op op)
 			.poll_ms = 1000, .force = o->force, .skip = skip, .nskip = nskip,
 			.log = o->json || o->jsonl ? NULL : stdout,
 		};
+		const char *poll = getenv("VFLEET_POLL_MS");	/* tests: poll faster */
 
+		if (poll && *poll && opt_int("VFLEET_POLL_MS", poll, 1, &ro.poll_ms) < 0) {
+			code = EXIT_USAGE;
+			goto out;
+		}
 		if (op != PROTO_OP_PLAN) {
 			journal = journal_open(state_dir.buf, run_id.buf, &err);
 			if (!journal) {
@@ -550,8 +555,6 @@ cmd_fleet(const struct opts *o, enum proto_op op)
 			}
 		}
 		ro.journal = journal;
-		if (getenv("VFLEET_POLL_MS"))	/* tests: poll faster */
-			ro.poll_ms = atoi(getenv("VFLEET_POLL_MS"));
 		if (rollout_run(&f, &fo, &ro, res, &sum, &err) < 0) {
 			log_err("%s", err.buf);
 			code = EXIT_USAGE;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages vfleet needs to build, test and demo.
+# Installs the Debian packages vfleet needs to build, test, analyze
+# (tools/analyze.sh) and demo.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 pkgs=(
@@ -7,6 +8,7 @@ pkgs=(
 	libssh-dev libjson-c-dev libpci-dev libcmocka-dev
 	openssh-server openssh-client sudo pciutils jq
 	clang libclang-rt-14-dev valgrind ansible-core time perl bc
+	clang-tidy cppcheck
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -39,6 +39,18 @@ start() {
 vf() { "$VFLEET" "$@" --known-hosts "$FLEETDIR/known_hosts" --state-dir "$tmp/state" \
 	--reboot-timeout 10 --stable 1; }
 
+# --- 0. a bad VFLEET_POLL_MS is refused before anything starts ---------------
+# (no fleet: the host is never contacted, and no run journal is written)
+FLEETDIR=$tmp/poll
+mkdir -p "$FLEETDIR"
+printf 'h1 ansible_host=127.0.0.1 ansible_port=9\n' >"$FLEETDIR/inv.ini"
+for v in abc 0 -200 200ms 99999999999; do
+	err=$(VFLEET_POLL_MS=$v vf apply -i "$FLEETDIR/inv.ini" --serial 1 2>&1 >/dev/null); rc=$?
+	expect_eq "VFLEET_POLL_MS='$v': exit 5 (bad options)" "$rc" 5
+	expect_match "VFLEET_POLL_MS='$v': the message names it" "$err" "VFLEET_POLL_MS: expected a number >= 1, got '$v'"
+done
+expect_eq "no run journal for a refused run" "$(ls "$tmp/state" 2>/dev/null | wc -l)" 0
+
 # --- 1. a staged apply that works -------------------------------------------
 FLEETDIR=$tmp/a
 inv=$(start a amd-radeon,already-configured,vfio-builtin,rhel-like) || { echo "FAIL fleet"; exit 1; }

@@ -349,6 +349,65 @@ test_nothing_selected(void **state)
 	proto_request_release(&req);
 }
 
+/* The message of the "nvidia is in use" refusal, or NULL. */
+static const char *
+nvidia_in_use(const struct proto_response *resp)
+{
+	for (size_t i = 0; i < resp->nerrors; i++)
+		if (strcmp(resp->errors[i].code, "preflight-driver-in-use") == 0 &&
+		    strstr(resp->errors[i].message, "(/proc/modules: nvidia has"))
+			return resp->errors[i].message;
+	return NULL;
+}
+
+/* The refcount column of /proc/modules: only a whole number counts. */
+static void
+test_module_refcount(void **state)
+{
+	static const struct {
+		const char *line;	/* nvidia's line in /proc/modules */
+		const char *users;	/* "has N users" expected, NULL: no refusal */
+	} cases[] = {
+		{ "nvidia 56545280 184 nvidia_uvm, Live 0x0 (POE)", "has 184 users" },
+		{ "nvidia\t56545280\t7\t- Live 0x0", "has 7 users" },
+		{ "nvidia 56545280 0 - Live 0x0 (POE)", NULL },
+		/* a kernel without module unloading knows no count */
+		{ "nvidia 56545280 - - Live 0x0", NULL },
+		{ "nvidia 56545280 18x4 - Live 0x0", NULL },
+		{ "nvidia 56545280 -3 - Live 0x0", NULL },
+		{ "nvidia 56545280 99999999999 - Live 0x0", NULL },
+		{ "nvidia 56545280", NULL },
+		{ "nvidia-peermem 1 5 - Live 0x0", NULL },
+	};
+	struct tree *t = *state;
+	const char *root = shape(t, "two-identical-nvidia");
+	struct strbuf text = STRBUF_INIT;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct proto_request req;
+		struct proto_response resp;
+		const char *m;
+
+		strbuf_reset(&text);
+		strbuf_addf(&text, "nvidia_uvm 1437696 0 - Live 0x0 (POE)\n%s\n"
+			    "snd_hda_codec_hdmi 77824 2 - Live 0x0\n",
+			    cases[i].line);
+		put(root, "/proc/modules", text.buf);
+		req_init(&req, PROTO_OP_PLAN, root, NULL);
+		run(&req, &resp);
+		m = nvidia_in_use(&resp);
+		if (cases[i].users) {
+			assert_non_null(m);
+			assert_non_null(strstr(m, cases[i].users));
+		} else if (m) {
+			fail_msg("'%s': refused: %s", cases[i].line, m);
+		}
+		proto_response_release(&resp);
+		proto_request_release(&req);
+	}
+	strbuf_release(&text);
+}
+
 int
 main(void)
 {
@@ -362,6 +421,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_grub_d_and_no_bootloader,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_selected, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_module_refcount, setup,
 						teardown),
 	};
 
