@@ -241,17 +241,27 @@ tcp_open() {
 
 # A claim is the file /run/vfleet-fleet/ports/P holding "dir pid": the owning
 # fleet and the fleet.sh that claimed it (0 once the sshds run). It is stale
-# once that fleet.sh has exited and the fleet has no live sshd. Claims are
-# read and changed only under flock on ports.lock.
+# once the fleet was stopped or removed (no fleet.tsv), or once that fleet.sh
+# has exited, the fleet has no live sshd, no fleet.sh works on it (a
+# detached reboot: every host of a one-host fleet can be down at once) and
+# nothing in it changed for STALE_AFTER seconds. Claims are read and changed
+# only under flock on ports.lock.
+STALE_AFTER=600
 claim_stale() {
-	local lock=$1 odir opid name
+	local lock=$1 odir opid name pid arg newest
 	{ read -r odir opid <"$lock"; } 2>/dev/null || return 0
-	pid_is "$opid" fleet.sh && return 1
 	[[ -f $odir/fleet.tsv ]] || return 0
+	pid_is "$opid" fleet.sh && return 1
 	while read -r name _; do
 		host_pid "$odir" "$name" >/dev/null && return 1
 	done <"$odir/fleet.tsv"
-	return 0
+	for pid in $(pgrep -f 'fleet\.sh' 2>/dev/null); do
+		while IFS= read -r -d '' arg; do
+			[[ $arg == "$odir" ]] && return 1
+		done 2>/dev/null <"/proc/$pid/cmdline"
+	done
+	newest=$(find "$odir/fleet.tsv" "$odir/hosts" -maxdepth 2 -newermt "-$STALE_AFTER seconds" 2>/dev/null | head -n 1)
+	[[ -z $newest ]]
 }
 
 port_listened() {
