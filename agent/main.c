@@ -17,7 +17,9 @@
 #include "pci.h"
 #include "reboot.h"
 #include "proto.h"
+#include "run.h"
 #include "strbuf.h"
+#include "sysroot.h"
 #include "verify.h"
 #include "xalloc.h"
 
@@ -49,7 +51,9 @@ static const char agent_usage[] =
 	"  rollback    restore every file apply changed and regenerate\n"
 	"  status      the phase of this host's apply record\n"
 	"  --root DIR  read and write /sys, /proc, /etc, /boot under DIR (a\n"
-	"              fixture tree; the tools found under DIR are run)\n"
+	"              fixture tree; the tools found under DIR are run, so\n"
+	"              apply, rollback and reboot refuse a DIR that anyone\n"
+	"              but root and this user can change)\n"
 	"  --run-id ID name of this run (backups go to\n"
 	"              /var/lib/vfleet/backups/ID); default local-<UTC time>\n"
 	"  --policy-file F.json\n"
@@ -135,12 +139,78 @@ agent_facts(const char *root, struct proto_response *resp)
 	findings_evaluate(root, resp);
 }
 
+/*
+ * Under a root other than "/": where apply, rollback and reboot look for
+ * the programs they run (plan_find_tool(), reboot_pick(); /usr/local/sbin
+ * gets the address-binding helper) ...
+ */
+static const char *const agent_root_programs[] = {
+	"/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", NULL,
+};
+/* ... and the trees they write into (PROTOCOL.md section 13). */
+static const char *const agent_root_trees[] = {
+	"/etc", "/boot", "/var/lib/vfleet", NULL,
+};
+
+static bool
+agent_op_writes(enum proto_op op)
+{
+	return op == PROTO_OP_APPLY || op == PROTO_OP_ROLLBACK ||
+	       op == PROTO_OP_REBOOT;
+}
+
+/*
+ * The safe-path check of a non-"/" root (common/sysroot.h): the root and
+ * its parents, the program directories and the trees above. Operations
+ * that write or run something are refused (error unsafe-root) when it
+ * fails, and from then on every program they run is checked again just
+ * before it starts (run_set_checked_root()). Read-only operations only
+ * warn on stderr: they run nothing, and a fixture tree may be anyone's.
+ * Returns 0, or <0 when the operation must not go on.
+ */
+static int
+agent_check_root(const char *root, enum proto_op op,
+		 struct proto_response *resp)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct sysroot_trust t;
+	int r;
+
+	if (sysroot_is_host(root))
+		return 0;
+	sysroot_trust_init(&t);
+	r = sysroot_check_root(&t, root, &err);
+	for (size_t i = 0; r == 0 && agent_root_programs[i]; i++)
+		r = sysroot_check_programs(&t, root, agent_root_programs[i], &err);
+	for (size_t i = 0; r == 0 && agent_root_trees[i]; i++)
+		r = sysroot_check_tree(&t, root, agent_root_trees[i], &err);
+	if (r == 0) {
+		if (agent_op_writes(op))
+			run_set_checked_root(root);
+	} else if (agent_op_writes(op)) {
+		proto_add_error(resp, "unsafe-root", NULL, "refusing to %s under "
+				"the root %s: %s; the agent runs and writes as "
+				"root under a root only when no one but root and "
+				"the agent's user can change it or the folders "
+				"above it", proto_op_name(op), root, err.buf);
+	} else {
+		if (r == -EPERM)
+			log_warn("the root %s is not safe for apply, rollback or "
+				 "reboot: %s", root, err.buf);
+		r = 0;
+	}
+	strbuf_release(&err);
+	return r;
+}
+
 /* Run one decoded request into resp; returns the exit status. */
 static int
 agent_dispatch(const struct proto_request *req, struct proto_response *resp)
 {
 	const char *root = req->root ? req->root : "/";
 
+	if (agent_check_root(root, req->op, resp) < 0)
+		return AGENT_EXIT_ERRORS;
 	switch (req->op) {
 	case PROTO_OP_FACTS:
 		agent_facts(root, resp);

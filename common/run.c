@@ -1,4 +1,6 @@
 #include "run.h"
+#include "log.h"
+#include "sysroot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +13,9 @@
 #include <unistd.h>
 
 #define RUN_ENV_MAX 32
+
+/* Programs under this root are checked before they run (NULL: none). */
+static const char *run_checked_root;
 
 static const char *const run_base_env[] = {
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -136,6 +141,46 @@ run_pump(struct run_cmd *cmd, pid_t pid, int in, int out, int err)
 	run_close(&err);
 }
 
+void
+run_set_checked_root(const char *root)
+{
+	run_checked_root = sysroot_is_host(root) ? NULL : root;
+}
+
+/*
+ * A program under the checked root: refuse it unless it is safe. A missing
+ * one is left to execve() (it fails with ENOENT, as it would anyway; its
+ * directory was found safe, so only a trusted owner can create it).
+ */
+static int
+run_check_program(struct run_cmd *cmd)
+{
+	struct sysroot_trust t;
+	struct strbuf why = STRBUF_INIT;
+	const char *path = cmd->argv[0];
+	int r;
+
+	if (!run_checked_root || !sysroot_is_under(run_checked_root, path))
+		return 0;
+	sysroot_trust_init(&t);
+	r = sysroot_check_root(&t, run_checked_root, &why);
+	if (r == 0) {
+		r = sysroot_check_file(&t, run_checked_root, path, &why);
+		if (r == -ENOENT)
+			r = 0;
+	}
+	if (r < 0) {
+		log_err("refusing to run %s: %s", path, why.buf);
+		strbuf_addf(&cmd->err, "vfleet refused to run %s: %s; it runs "
+			    "a program under a root only when no one but root "
+			    "and the agent's user can change it or the folders "
+			    "above it\n", path, why.buf);
+		r = -EPERM;
+	}
+	strbuf_release(&why);
+	return r;
+}
+
 int
 run_command(struct run_cmd *cmd)
 {
@@ -147,6 +192,9 @@ run_command(struct run_cmd *cmd)
 	cmd->timed_out = cmd->truncated = false;
 	if (!cmd->argv || !cmd->argv[0] || cmd->argv[0][0] != '/')
 		return -EINVAL;
+	r = run_check_program(cmd);
+	if (r < 0)
+		return r;
 	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 ||
 	    pipe2(perr, O_CLOEXEC) < 0) {
 		r = -errno;

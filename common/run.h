@@ -38,10 +38,21 @@ struct run_cmd {
 /*
  * Run cmd->argv[0] with a clean environment (PATH, LANG=C, plus cmd->env),
  * wait for it and fill the outputs. Returns 0 when the command ran (look at
- * exit_code/timed_out), -EINVAL for a relative argv[0], or -errno when it
- * could not be started.
+ * exit_code/timed_out), -EINVAL for a relative argv[0], -EPERM for a
+ * program under the checked root that fails the check (see below; the
+ * reason is in cmd->err), or -errno when it could not be started.
  */
 int run_command(struct run_cmd *cmd);
 void run_cmd_release(struct run_cmd *cmd);
+
+/*
+ * From now on, run a program under root only when nobody but a trusted
+ * owner can change it or the directories from "/" down to it
+ * (sysroot_check_root() and sysroot_check_file()). The agent sets this for
+ * a --root other than "/", whose tools it runs as root. NULL (the
+ * default) or "/" checks nothing: the host's own tools belong to root.
+ * root is borrowed and must outlive every later run_command().
+ */
+void run_set_checked_root(const char *root);
 
 #endif

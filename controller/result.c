@@ -32,6 +32,11 @@ result_fail(struct result *r, enum result_status st, const char *fmt, ...)
 	va_start(ap, fmt);
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
+	/* A failed host always shows a reason, even when a lower layer
+	 * gave none. */
+	if (!sb.len && st != RESULT_OK && st != RESULT_SKIPPED)
+		strbuf_addstr(&sb, "failed without a reason (please report "
+			      "this as a vfleet bug)");
 	free(r->error);
 	r->error = strbuf_detach(&sb, NULL);
 	r->status = st;
@@ -102,8 +107,16 @@ result_take_answer(struct result *r, const char *out, size_t len,
 	}
 	r->have_resp = true;
 	r->status = RESULT_OK;
-	if (!r->resp.ok && r->resp.nerrors)
-		result_fail(r, RESULT_OK, "%s", r->resp.errors[0].message);
+	/* The decoder refuses ok: false without errors, so there is always
+	 * an error to name (its code when its message is empty); the
+	 * fallback only keeps that true on its own. */
+	if (!r->resp.ok) {
+		const struct proto_error *e = r->resp.nerrors ?
+					      &r->resp.errors[0] : NULL;
+
+		result_fail(r, RESULT_OK, "%s", !e ? "the agent failed without "
+			    "saying why" : *e->message ? e->message : e->code);
+	}
 	rc = 0;
 out:
 	strbuf_release(&err);

@@ -17,8 +17,9 @@
 
 #include "strbuf.h"
 
+/* The version this build writes (PROTOCOL.md section 2: it reads any 1.x). */
 #define PROTO_VERSION_MAJOR 1
-#define PROTO_VERSION_MINOR 0
+#define PROTO_VERSION_MINOR 1
 /* Hard cap on any one message, either direction (see PROTOCOL.md). */
 #define PROTO_MESSAGE_MAX (8u << 20)
 /*

@@ -1722,9 +1722,15 @@ proto_response_decode(const char *buf, size_t len, struct proto_response *out,
 			    pj_noinit, pj_error)) ||
 	    (r = pj_state(&d, root, out)))
 		goto out;
+	/* ok is false exactly when errors says why (PROTOCOL.md section 7):
+	 * a failed host always has a reason to show. */
 	if (out->ok && out->nerrors) {
 		mark = pj_push(&d, "ok");
 		r = pj_fail(&d, "true, but errors[] is not empty");
+		pj_pop(&d, mark);
+	} else if (!out->ok && !out->nerrors) {
+		mark = pj_push(&d, "ok");
+		r = pj_fail(&d, "false, but errors[] is empty");
 		pj_pop(&d, mark);
 	}
 out:

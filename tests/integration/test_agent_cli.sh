@@ -37,7 +37,7 @@ expect() {
 	jq -e "$filter" "$tmp/$name.out" >/dev/null ||
 		fail "$name: '$filter' does not hold for $(jq -c '{op, ok, errors}' "$tmp/$name.out")"
 	# The envelope every response has.
-	jq -e '.protocol == "vfleet/1.0" and (.ok == (.errors | length == 0))
+	jq -e '.protocol == "vfleet/1.1" and (.ok == (.errors | length == 0))
 		and .agent_version != null' "$tmp/$name.out" >/dev/null ||
 		fail "$name: bad envelope: $(jq -c '{protocol, ok, agent_version}' "$tmp/$name.out")"
 	echo "ok: $name"

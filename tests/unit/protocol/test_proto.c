@@ -1063,8 +1063,13 @@ test_decode_details(void **state)
 		{ true, "{\"protocol\":\"vfleet/1.0\",\"op\":null,\"ok\":false,"
 		  "\"host\":null,\"funcs\":null,\"errors\":[{\"code\":\"bad-request\","
 		  "\"message\":\"m\"}]}", 0, "" },
-		{ true, "  \r\n\t{\"protocol\":\"vfleet/1.0\",\"op\":\"facts\",\"ok\":false}"
+		{ true, "  \r\n\t{\"protocol\":\"vfleet/1.0\",\"op\":\"facts\",\"ok\":true}"
 		  " \n\n", 0, "" },
+		/* A failure must say why: absent and null errors are empty. */
+		{ true, "{\"protocol\":\"vfleet/1.0\",\"op\":\"facts\",\"ok\":false}",
+		  -EPROTO, "ok: false, but errors[] is empty" },
+		{ true, "{\"protocol\":\"vfleet/1.0\",\"op\":null,\"ok\":false,"
+		  "\"errors\":null}", -EPROTO, "ok: false, but errors[] is empty" },
 	};
 	struct strbuf err = STRBUF_INIT;
 

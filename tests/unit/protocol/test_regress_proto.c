@@ -2,7 +2,8 @@
  * fuzz/fuzz_proto_response found that broke the codec. The reproducers
  * stay in fuzz/corpus/<target>/. (Kept apart from test_proto.c: these
  * messages are not JSON json-c would reject, so they do not fit the
- * schema cross-check of invalid/.) */
+ * schema cross-check of invalid/.) Also what the controller makes of an
+ * answer that failed without a reason (controller/result.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "proto.h"
+#include "result.h"
 #include "strbuf.h"
 
 static int
@@ -100,6 +102,61 @@ test_cmd_reason_one_printable_line(void **state)
 	strbuf_release(&err);
 }
 
+/*
+ * An answer with ok: false and no errors used to be accepted: the host
+ * counted as failed with nothing to show. Now the answer is rejected, and
+ * the host fails with the decoder's reason; a failed answer with errors
+ * shows its first error (its code when the message is empty).
+ */
+static void
+test_failed_answer_has_a_reason(void **state)
+{
+	static const char *const no_reason[] = {
+		"{\"protocol\":\"vfleet/1.1\",\"op\":\"apply\",\"ok\":false,"
+		"\"errors\":[]}",
+		"{\"protocol\":\"vfleet/1.0\",\"op\":\"facts\",\"ok\":false}",
+	};
+	static const char with_reason[] =
+		"{\"protocol\":\"vfleet/1.1\",\"op\":\"apply\",\"ok\":false,"
+		"\"errors\":[{\"code\":\"unsafe-root\",\"message\":\"refusing\"}]}";
+	static const char code_only[] =
+		"{\"protocol\":\"vfleet/1.1\",\"op\":\"apply\",\"ok\":false,"
+		"\"errors\":[{\"code\":\"unsafe-root\",\"message\":\"\"}]}";
+	struct result r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(no_reason) / sizeof(*no_reason); i++) {
+		result_init(&r, "h1");
+		assert_int_equal(result_take_answer(&r, no_reason[i],
+						    strlen(no_reason[i]), 1, ""),
+				 -EPROTO);
+		assert_int_equal(r.status, RESULT_FAILED);
+		assert_true(result_failed(&r));
+		assert_false(r.have_resp);
+		assert_string_equal(r.error, "agent answer rejected (ok: false, "
+				    "but errors[] is empty)");
+		result_release(&r);
+	}
+
+	result_init(&r, "h1");
+	assert_int_equal(result_take_answer(&r, with_reason, strlen(with_reason),
+					    1, ""), 0);
+	assert_true(result_failed(&r));
+	assert_string_equal(r.error, "refusing");
+	assert_int_equal(result_take_answer(&r, code_only, strlen(code_only),
+					    1, ""), 0);
+	assert_true(result_failed(&r));
+	assert_string_equal(r.error, "unsafe-root");
+	result_release(&r);
+
+	/* A failure recorded without words still says something. */
+	result_init(&r, "h1");
+	result_fail(&r, RESULT_UNREACHABLE, "%s", "");
+	assert_true(result_failed(&r));
+	assert_non_null(strstr(r.error, "failed without a reason"));
+	result_release(&r);
+}
+
 int
 main(void)
 {
@@ -107,6 +164,7 @@ main(void)
 		cmocka_unit_test(test_utf8_beyond_unicode_refused),
 		cmocka_unit_test(test_utf8_edges_roundtrip),
 		cmocka_unit_test(test_cmd_reason_one_printable_line),
+		cmocka_unit_test(test_failed_answer_has_a_reason),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
