@@ -396,6 +396,9 @@ agent_cli(const char *opname, const char *root, const char *run_id,
 		status = agent_print_plan(&resp, status);
 	else
 		status = agent_emit(&resp, pretty, status);
+	/* As in protocol mode: the answer first, then the reboot (detached). */
+	fflush(stdout);
+	reboot_after_answer();
 	proto_response_release(&resp);
 out_req:
 	proto_request_release(&req);

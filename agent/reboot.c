@@ -56,6 +56,30 @@ reboot_pick(const char *root, const struct proto_policy *pol)
 	return -ENOENT;
 }
 
+/*
+ * Under a non-"/" root, the reboot program (a policy cmd_reboot or the
+ * root's own systemctl/reboot) runs as root from a detached child, outside
+ * run_command() and so outside its check: check it here, before answering.
+ * The root and its program folders were checked already (agent/main.c).
+ */
+static int
+reboot_check_program(const char *root, struct proto_response *resp)
+{
+	struct strbuf why = STRBUF_INIT;
+	struct sysroot_trust t;
+	int r = 0;
+
+	if (reboot_is_root(root) || !sysroot_is_under(root, reboot_argv[0]))
+		return 0;
+	sysroot_trust_init(&t);
+	r = sysroot_check_file(&t, root, reboot_argv[0], &why);
+	if (r < 0)
+		proto_add_error(resp, "unsafe-root", NULL, "refusing to reboot "
+				"with %s: %s", reboot_argv[0], why.buf);
+	strbuf_release(&why);
+	return r;
+}
+
 int
 reboot_run(const char *root, const struct proto_request *req,
 	   struct proto_response *resp)
@@ -99,6 +123,13 @@ reboot_run(const char *root, const struct proto_request *req,
 	/* execve needs the vector NULL-terminated (not counted in argc) */
 	reboot_argv = xrealloc(reboot_argv, (reboot_argc + 1) * sizeof(*reboot_argv));
 	reboot_argv[reboot_argc] = NULL;
+	r = reboot_check_program(root, resp);
+	if (r < 0) {
+		proto_strv_free(reboot_argv, reboot_argc);
+		reboot_argv = NULL;
+		reboot_argc = 0;
+		goto out;
+	}
 	for (size_t i = 0; i < reboot_argc; i++)
 		strbuf_addf(&cmd, "%s%s", i ? " " : "", reboot_argv[i]);
 	/* The boot the controller must see replaced before it calls the

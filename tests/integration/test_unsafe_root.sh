@@ -133,6 +133,26 @@ expect_match "its output tail says why" \
 	"vfleet refused to run $r/opt/regen: $r/opt is writable by every user"
 check "the program never ran" test ! -e "$r/opt/ran"
 
+# --- a reboot program others can change: reboot refused before answering ---
+# (it runs from a detached child, outside run_command's check)
+rm -f "$r/opt/ran"
+echo "{\"allow_unsafe_interrupts\": true, \"cmd_reboot\": [\"$r/opt/regen\"]}" >"$tmp/opt.json"
+"$agent" rollback --root "$r" --json --policy-file "$pol" >/dev/null 2>&1
+rc=0
+"$agent" reboot --root "$r" --json --policy-file "$tmp/opt.json" >"$tmp/out.json" 2>"$tmp/err" || rc=$?
+out=$(cat "$tmp/out.json")
+expect_eq "reboot program in a world-writable folder: refused" "$rc $(code)" "1 unsafe-root"
+expect_match "it names the program and the folder" "$(msg)" \
+	"refusing to reboot with $r/opt/regen: $r/opt is writable by every user"
+sleep 0.5	# the agent's detached reboot would have run by now
+check "the reboot program never ran" test ! -e "$r/opt/ran"
+chmod 755 "$r/opt"
+rc=0
+"$agent" reboot --root "$r" --json --policy-file "$tmp/opt.json" >"$tmp/out.json" 2>"$tmp/err" || rc=$?
+expect_eq "the folder fixed: reboot accepted" "$rc $(jq -r .ok "$tmp/out.json")" "0 true"
+for _ in $(seq 50); do [[ -e $r/opt/ran ]] && break; sleep 0.1; done
+check "the reboot program ran" test -e "$r/opt/ran"
+
 # --- owners: the agent's own user, and sudo's caller ---
 fresh u
 chown -R nobody: "$r"
