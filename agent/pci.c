@@ -17,6 +17,7 @@
  */
 #include "pci.h"
 #include "fileio.h"
+#include "pciids.h"
 #include "strbuf.h"
 #include "sysroot.h"
 #include "xalloc.h"
@@ -33,6 +34,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,6 +49,8 @@
 #define PCI_WORKERS_MIN_FUNCS 64
 /* Retries of a fork that failed with EAGAIN (1, 2, 4, 8 ms apart). */
 #define PCI_FORK_TRIES 4
+/* Largest pci.ids read whole for pciids (today's is 1.3 MB). */
+#define PCI_IDS_MAX (64u << 20)
 /* Exit status of the child after its error hook ran. */
 #define PCI_CHILD_EXIT_ERROR 3
 
@@ -127,7 +131,8 @@ static struct {
 	int fd;
 	const char *code;	/* error code for a libpci error right now */
 	const char *path;	/* what libpci works on right now */
-} pci_child = { STRBUF_INIT, -1, NULL, NULL };
+	const char *ids_alias;	/* the name libpci has for path, if another */
+} pci_child = { STRBUF_INIT, -1, NULL, NULL, NULL };
 
 /* The ids of one function, kept for the names pass. */
 struct pci_child_ids {
@@ -184,23 +189,56 @@ pci_child_attr_error(const char *code, const char *devdir, const char *name,
 	strbuf_release(&msg);
 }
 
-static void __attribute__((noreturn))
-pci_child_exit(int status)
+/* Returns 0 or -errno (-EIO for a write that wrote nothing). */
+static int
+pci_write_all(int fd, const char *p, size_t left)
 {
-	const char *p = pci_child.out.buf;
-	size_t left = pci_child.out.len;
-
 	while (left) {
-		ssize_t n = write(pci_child.fd, p, left);
+		ssize_t n = write(fd, p, left);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			_exit(PCI_CHILD_EXIT_ERROR);	/* parent gone */
+			return n < 0 ? -errno : -EIO;
 		p += n;
 		left -= (size_t)n;
 	}
+	return 0;
+}
+
+static void __attribute__((noreturn))
+pci_child_exit(int status)
+{
+	if (pci_write_all(pci_child.fd, pci_child.out.buf, pci_child.out.len) < 0)
+		_exit(PCI_CHILD_EXIT_ERROR);	/* parent gone */
 	_exit(status);
+}
+
+/*
+ * libpci names the file it parses: the memfd's /proc path when it was
+ * given the cut-down pci.ids. pciids only cuts a file libpci loads without
+ * an error, so this should never be needed; should it be, the message
+ * names the real file all the same.
+ */
+static void
+pci_child_unalias(struct strbuf *msg)
+{
+	const char *alias = pci_child.ids_alias;
+	struct strbuf sb = STRBUF_INIT;
+	const char *p, *hit;
+	size_t len;
+
+	if (!alias || !*alias || !strstr(msg->buf, alias))
+		return;
+	len = strlen(alias);
+	for (p = msg->buf; (hit = strstr(p, alias)); p = hit + len) {
+		strbuf_add(&sb, p, (size_t)(hit - p));
+		strbuf_addstr(&sb, pci_child.path);
+	}
+	strbuf_addstr(&sb, p);
+	strbuf_reset(msg);
+	strbuf_add(msg, sb.buf, sb.len);
+	strbuf_release(&sb);
 }
 
 /* libpci's error hook: flush what we have plus the error, never return. */
@@ -214,6 +252,7 @@ pci_child_error(char *msg, ...)
 	strbuf_vaddf(&sb, msg, ap);
 	va_end(ap);
 	strbuf_rtrim(&sb);
+	pci_child_unalias(&sb);
 	pci_child_error_rec(pci_child.code, pci_child.path, sb.buf);
 	pci_child_exit(PCI_CHILD_EXIT_ERROR);
 }
@@ -228,6 +267,7 @@ pci_child_warning(char *msg, ...)
 	strbuf_vaddf(&sb, msg, ap);
 	va_end(ap);
 	strbuf_rtrim(&sb);
+	pci_child_unalias(&sb);
 	pci_child_error_rec(pci_child.code, pci_child.path, sb.buf);
 	strbuf_release(&sb);
 }
@@ -488,6 +528,103 @@ pci_child_names(struct pci_access *a, const struct pci_child_ids *ids,
 	strbuf_add(&pci_child.out, rec->buf, rec->len);
 }
 
+/* The whole file at path into out (reset first), in as few reads as its
+ * size allows. Returns 0 or -errno (-EFBIG over PCI_IDS_MAX). */
+static int
+pci_read_whole(const char *path, struct strbuf *out)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	strbuf_reset(out);
+	fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (st.st_size > (off_t)PCI_IDS_MAX) {
+		r = -EFBIG;
+		goto out;
+	}
+	for (;;) {
+		/* One read for the size fstat gave, one more to see EOF. */
+		size_t room = (size_t)st.st_size + 1 > out->len ?
+			      (size_t)st.st_size + 1 - out->len : 65536;
+		ssize_t n;
+
+		if (out->len + room > PCI_IDS_MAX) {
+			r = -EFBIG;
+			break;
+		}
+		strbuf_grow(out, room);
+		n = read(fd, out->buf + out->len, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		strbuf_setlen(out, out->len + (size_t)n);
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/*
+ * The pci.ids for libpci: a memfd holding just the blocks this worker's
+ * lookups reach (see pciids.h), named through /proc/self/fd in path; or
+ * idsfile itself when pciids is not sure of the file or there is no memfd
+ * or /proc. The memfd stays open until the worker exits.
+ */
+static const char *
+pci_child_ids_file(const char *idsfile, const struct pci_child_ids *ids,
+		   size_t n, unsigned int worker, unsigned int nworkers,
+		   struct strbuf *path)
+{
+	struct pciids_index ix = PCIIDS_INDEX_INIT;
+	struct strbuf text = STRBUF_INIT, cut = STRBUF_INIT;
+	struct pciids_vendors *want = NULL;
+	const char *use = idsfile;
+	int fd = -1;
+
+	strbuf_reset(path);
+	if (pci_read_whole(idsfile, &text) < 0 ||
+	    !pciids_index(text.buf, text.len, &ix))
+		goto out;
+	want = xcalloc(1, sizeof(*want));
+	for (size_t i = worker; i < n; i += nworkers) {
+		if (!ids[i].ok)
+			continue;
+		pciids_vendors_add(want, (unsigned int)ids[i].vendor);
+		pciids_vendors_add(want, (unsigned int)ids[i].svendor);
+	}
+	pciids_filter(text.buf, &ix, want, &cut);
+	fd = memfd_create("pci.ids", MFD_CLOEXEC);
+	if (fd < 0 || pci_write_all(fd, cut.buf, cut.len) < 0)
+		goto out;
+	strbuf_addf(path, "/proc/self/fd/%d", fd);
+	/* libpci takes a file it cannot open for "no names": be sure. */
+	if (access(path->buf, R_OK) != 0)
+		goto out;
+	use = path->buf;
+	fd = -1;
+out:
+	if (fd >= 0) {
+		close(fd);
+		strbuf_reset(path);
+	}
+	pciids_index_release(&ix);
+	strbuf_release(&text);
+	strbuf_release(&cut);
+	free(want);
+	return use;
+}
+
 /* libpci's devices in address order, so that the workers, each with its
  * own scan, split them the same way (and evenly) by position. */
 static int
@@ -521,7 +658,7 @@ pci_child_run(const char *sysfs, const char *idsfile, int fd,
 {
 	struct strbuf devices = STRBUF_INIT, devdir = STRBUF_INIT;
 	struct strbuf addr = STRBUF_INIT, rec = STRBUF_INIT;
-	struct strbuf val = STRBUF_INIT;
+	struct strbuf val = STRBUF_INIT, idspath = STRBUF_INIT;
 	struct pci_child_ids *ids = NULL;
 	struct pci_dev **devs = NULL;
 	struct pci_access *a;
@@ -543,8 +680,6 @@ pci_child_run(const char *sysfs, const char *idsfile, int fd,
 	a->id_lookup_mode = 0;
 	pci_set_param(a, "hwdb.disable", "1");
 	pci_set_param(a, "sysfs.path", (char *)sysfs);
-	if (idsfile)
-		pci_set_name_list_path(a, (char *)idsfile, 0);
 	pci_init(a);
 	pci_scan_bus(a);
 	for (d = a->devices; d; d = d->next)
@@ -571,6 +706,9 @@ pci_child_run(const char *sysfs, const char *idsfile, int fd,
 	if (idsfile) {
 		pci_child.code = "pci-ids";
 		pci_child.path = idsfile;
+		pci_set_name_list_path(a, (char *)pci_child_ids_file(idsfile,
+			ids, n, worker, nworkers, &idspath), 0);
+		pci_child.ids_alias = idspath.buf;
 		for (i = worker; i < n; i += nworkers) {
 			if (!ids[i].ok)
 				continue;
