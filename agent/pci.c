@@ -558,8 +558,9 @@ pci_child_names(struct pci_access *a, const struct pci_child_ids *ids,
 	strbuf_add(&pci_child.out, rec->buf, rec->len);
 }
 
-/* The whole file at path into out (reset first), in as few reads as its
- * size allows. Returns 0 or -errno (-EFBIG over PCI_IDS_MAX). */
+/* The whole regular file at path into out (reset first), in as few reads
+ * as its size allows. Returns 0 or -errno (-EFBIG over PCI_IDS_MAX,
+ * -EINVAL for anything but a regular file). */
 static int
 pci_read_whole(const char *path, struct strbuf *out)
 {
@@ -572,6 +573,11 @@ pci_read_whole(const char *path, struct strbuf *out)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
+		goto out;
+	}
+	/* A device or FIFO in a tree is libpci's to trip over, as before. */
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
 		goto out;
 	}
 	if (st.st_size > (off_t)PCI_IDS_MAX) {

@@ -373,8 +373,7 @@ pciids_index(char *buf, size_t len, struct pciids_index *ix)
 	    (unsigned char)buf[1] == 0x8b)
 		ok = false;
 	while (ok && off < len) {
-		char *line = buf + off, *end = line, *trim = NULL, saved = 0;
-		char *nl = NULL;
+		char *line = buf + off, *trim = NULL, saved = 0, *nl, *end;
 		char kind;
 		int id = 0;
 
