@@ -17,6 +17,7 @@
  */
 #include "pci.h"
 #include "fileio.h"
+#include "pciids.h"
 #include "strbuf.h"
 #include "sysroot.h"
 #include "xalloc.h"
@@ -33,7 +34,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +50,8 @@
 #define PCI_WORKERS_MIN_FUNCS 64
 /* Retries of a fork that failed with EAGAIN (1, 2, 4, 8 ms apart). */
 #define PCI_FORK_TRIES 4
+/* Largest pci.ids read whole for pciids (today's is 1.3 MB). */
+#define PCI_IDS_MAX (64u << 20)
 /* Exit status of the child after its error hook ran. */
 #define PCI_CHILD_EXIT_ERROR 3
 
@@ -77,7 +82,7 @@ enum pci_func_field {
 struct pci_rec {
 	char type;
 	size_t nfields;
-	char *f[PCI_REC_MAXF];	/* owned; NULL for "-" */
+	char *f[PCI_REC_MAXF];	/* in the output buffer; NULL for "-" */
 };
 
 /* --- number parsing (shared by both sides) --- */
@@ -127,7 +132,8 @@ static struct {
 	int fd;
 	const char *code;	/* error code for a libpci error right now */
 	const char *path;	/* what libpci works on right now */
-} pci_child = { STRBUF_INIT, -1, NULL, NULL };
+	const char *ids_alias;	/* the name libpci has for path, if another */
+} pci_child = { STRBUF_INIT, -1, NULL, NULL, NULL };
 
 /* The ids of one function, kept for the names pass. */
 struct pci_child_ids {
@@ -135,26 +141,53 @@ struct pci_child_ids {
 	unsigned long cls, vendor, device, svendor, sdevice;
 };
 
+/* The decimal digits of v into buf (at least 21 bytes), no NUL; returns
+ * how many. By hand: printf was a third of a scan worker's instructions. */
+static size_t
+pci_fmt_dec(char *buf, long v)
+{
+	unsigned long mag = v < 0 ? -(unsigned long)v : (unsigned long)v;
+	char tmp[24];
+	size_t n = 0, len = 0;
+
+	do {
+		tmp[n++] = (char)('0' + mag % 10);
+		mag /= 10;
+	} while (mag);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = tmp[--n];
+	return len;
+}
+
+/* "<length>:<bytes>" of n bytes at s. */
+static void
+pci_frame_mem(struct strbuf *sb, const char *s, size_t n)
+{
+	char len[24];
+	size_t l = pci_fmt_dec(len, (long)n);
+
+	len[l++] = ':';
+	strbuf_add(sb, len, l);
+	strbuf_add(sb, s, n);
+}
+
 static void
 pci_frame_str(struct strbuf *sb, const char *s)
 {
-	if (!s) {
+	if (!s)
 		strbuf_addch(sb, '-');
-		return;
-	}
-	strbuf_addf(sb, "%zu:", strlen(s));
-	strbuf_addstr(sb, s);
+	else
+		pci_frame_mem(sb, s, strlen(s));
 }
 
 static void
 pci_frame_num(struct strbuf *sb, long v)
 {
-	unsigned long mag = v < 0 ? -(unsigned long)v : (unsigned long)v;
-	int len = v < 0 ? 2 : 1;
+	char num[24];
 
-	for (; mag >= 10; mag /= 10)
-		len++;
-	strbuf_addf(sb, "%d:%ld", len, v);
+	pci_frame_mem(sb, num, pci_fmt_dec(num, v));
 }
 
 static void
@@ -184,23 +217,56 @@ pci_child_attr_error(const char *code, const char *devdir, const char *name,
 	strbuf_release(&msg);
 }
 
-static void __attribute__((noreturn))
-pci_child_exit(int status)
+/* Returns 0 or -errno (-EIO for a write that wrote nothing). */
+static int
+pci_write_all(int fd, const char *p, size_t left)
 {
-	const char *p = pci_child.out.buf;
-	size_t left = pci_child.out.len;
-
 	while (left) {
-		ssize_t n = write(pci_child.fd, p, left);
+		ssize_t n = write(fd, p, left);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			_exit(PCI_CHILD_EXIT_ERROR);	/* parent gone */
+			return n < 0 ? -errno : -EIO;
 		p += n;
 		left -= (size_t)n;
 	}
+	return 0;
+}
+
+static void __attribute__((noreturn))
+pci_child_exit(int status)
+{
+	if (pci_write_all(pci_child.fd, pci_child.out.buf, pci_child.out.len) < 0)
+		_exit(PCI_CHILD_EXIT_ERROR);	/* parent gone */
 	_exit(status);
+}
+
+/*
+ * libpci names the file it parses: the memfd's /proc path when it was
+ * given the cut-down pci.ids. pciids only cuts a file libpci loads without
+ * an error, so this should never be needed; should it be, the message
+ * names the real file all the same.
+ */
+static void
+pci_child_unalias(struct strbuf *msg)
+{
+	const char *alias = pci_child.ids_alias;
+	struct strbuf sb = STRBUF_INIT;
+	const char *p, *hit;
+	size_t len;
+
+	if (!alias || !*alias || !strstr(msg->buf, alias))
+		return;
+	len = strlen(alias);
+	for (p = msg->buf; (hit = strstr(p, alias)); p = hit + len) {
+		strbuf_add(&sb, p, (size_t)(hit - p));
+		strbuf_addstr(&sb, pci_child.path);
+	}
+	strbuf_addstr(&sb, p);
+	strbuf_reset(msg);
+	strbuf_add(msg, sb.buf, sb.len);
+	strbuf_release(&sb);
 }
 
 /* libpci's error hook: flush what we have plus the error, never return. */
@@ -214,6 +280,7 @@ pci_child_error(char *msg, ...)
 	strbuf_vaddf(&sb, msg, ap);
 	va_end(ap);
 	strbuf_rtrim(&sb);
+	pci_child_unalias(&sb);
 	pci_child_error_rec(pci_child.code, pci_child.path, sb.buf);
 	pci_child_exit(PCI_CHILD_EXIT_ERROR);
 }
@@ -228,6 +295,7 @@ pci_child_warning(char *msg, ...)
 	strbuf_vaddf(&sb, msg, ap);
 	va_end(ap);
 	strbuf_rtrim(&sb);
+	pci_child_unalias(&sb);
 	pci_child_error_rec(pci_child.code, pci_child.path, sb.buf);
 	strbuf_release(&sb);
 }
@@ -371,14 +439,16 @@ pci_child_link(int dfd, const char *devdir, const char *name,
 }
 
 /*
- * One function into an F record in rec (reset first); val is scratch
+ * One function into an F record in rec (reset first): its folder is
+ * devdir, opened as `rel` under the folder devfd. val is scratch
  * space, kept by the caller across functions. Returns false,
  * with the error recorded, when vendor, device or class is missing or
  * garbled: such a function is left out rather than guessed at.
  */
 static bool
-pci_child_func(const char *devdir, const char *address,
-	       struct pci_child_ids *ids, struct strbuf *rec, struct strbuf *val)
+pci_child_func(int devfd, const char *rel, const char *devdir,
+	       const char *address, struct pci_child_ids *ids,
+	       struct strbuf *rec, struct strbuf *val)
 {
 	unsigned long rev = 0;
 	long group = -1, boot_vga = -1, numa = -1, vfs = -1, width = -1;
@@ -387,7 +457,7 @@ pci_child_func(const char *devdir, const char *address,
 
 	strbuf_reset(rec);
 	/* openat, not open: musl's open() adds an fcntl for O_CLOEXEC. */
-	dfd = openat(AT_FDCWD, devdir, O_DIRECTORY | O_CLOEXEC | O_PATH);
+	dfd = openat(devfd, rel, O_DIRECTORY | O_CLOEXEC | O_PATH);
 	if (dfd < 0) {
 		struct strbuf msg = STRBUF_INIT;
 
@@ -488,6 +558,109 @@ pci_child_names(struct pci_access *a, const struct pci_child_ids *ids,
 	strbuf_add(&pci_child.out, rec->buf, rec->len);
 }
 
+/* The whole regular file at path into out (reset first), in as few reads
+ * as its size allows. Returns 0 or -errno (-EFBIG over PCI_IDS_MAX,
+ * -EINVAL for anything but a regular file). */
+static int
+pci_read_whole(const char *path, struct strbuf *out)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	strbuf_reset(out);
+	fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	/* A device or FIFO in a tree is libpci's to trip over, as before. */
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (st.st_size > (off_t)PCI_IDS_MAX) {
+		r = -EFBIG;
+		goto out;
+	}
+	for (;;) {
+		/* One read for the size fstat gave, one more to see EOF. */
+		size_t room = (size_t)st.st_size + 1 > out->len ?
+			      (size_t)st.st_size + 1 - out->len : 65536;
+		ssize_t n;
+
+		if (out->len + room > PCI_IDS_MAX) {
+			r = -EFBIG;
+			break;
+		}
+		strbuf_grow(out, room);
+		n = read(fd, out->buf + out->len, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		strbuf_setlen(out, out->len + (size_t)n);
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/*
+ * The pci.ids for libpci: a memfd holding just the blocks this worker's
+ * lookups reach (see pciids.h), named through /proc/self/fd in path; or
+ * idsfile itself when pciids is not sure of the file or there is no memfd
+ * or /proc. The memfd stays open until the worker exits.
+ */
+static const char *
+pci_child_ids_file(const char *idsfile, const struct pci_child_ids *ids,
+		   size_t n, unsigned int worker, unsigned int nworkers,
+		   struct strbuf *path)
+{
+	struct pciids_index ix = PCIIDS_INDEX_INIT;
+	struct strbuf text = STRBUF_INIT, cut = STRBUF_INIT;
+	struct pciids_vendors *want = NULL;
+	const char *use = idsfile;
+	int fd = -1;
+
+	strbuf_reset(path);
+	if (pci_read_whole(idsfile, &text) < 0 ||
+	    !pciids_index(text.buf, text.len, &ix))
+		goto out;
+	want = xcalloc(1, sizeof(*want));
+	for (size_t i = worker; i < n; i += nworkers) {
+		if (!ids[i].ok)
+			continue;
+		pciids_vendors_add(want, (unsigned int)ids[i].vendor);
+		pciids_vendors_add(want, (unsigned int)ids[i].svendor);
+	}
+	pciids_filter(text.buf, &ix, want, &cut);
+	fd = memfd_create("pci.ids", MFD_CLOEXEC);
+	if (fd < 0 || pci_write_all(fd, cut.buf, cut.len) < 0)
+		goto out;
+	strbuf_addf(path, "/proc/self/fd/%d", fd);
+	/* libpci takes a file it cannot open for "no names": be sure. */
+	if (access(path->buf, R_OK) != 0)
+		goto out;
+	use = path->buf;
+	fd = -1;
+out:
+	if (fd >= 0) {
+		close(fd);
+		strbuf_reset(path);
+	}
+	pciids_index_release(&ix);
+	strbuf_release(&text);
+	strbuf_release(&cut);
+	free(want);
+	return use;
+}
+
 /* libpci's devices in address order, so that the workers, each with its
  * own scan, split them the same way (and evenly) by position. */
 static int
@@ -521,12 +694,13 @@ pci_child_run(const char *sysfs, const char *idsfile, int fd,
 {
 	struct strbuf devices = STRBUF_INIT, devdir = STRBUF_INIT;
 	struct strbuf addr = STRBUF_INIT, rec = STRBUF_INIT;
-	struct strbuf val = STRBUF_INIT;
+	struct strbuf val = STRBUF_INIT, idspath = STRBUF_INIT;
 	struct pci_child_ids *ids = NULL;
 	struct pci_dev **devs = NULL;
 	struct pci_access *a;
 	struct pci_dev *d;
 	size_t n = 0, i;
+	int devfd;
 
 	pci_child.fd = fd;
 	strbuf_addf(&devices, "%s/devices", sysfs);
@@ -543,8 +717,6 @@ pci_child_run(const char *sysfs, const char *idsfile, int fd,
 	a->id_lookup_mode = 0;
 	pci_set_param(a, "hwdb.disable", "1");
 	pci_set_param(a, "sysfs.path", (char *)sysfs);
-	if (idsfile)
-		pci_set_name_list_path(a, (char *)idsfile, 0);
 	pci_init(a);
 	pci_scan_bus(a);
 	for (d = a->devices; d; d = d->next)
@@ -555,6 +727,9 @@ pci_child_run(const char *sysfs, const char *idsfile, int fd,
 		devs[i++] = d;
 	qsort(devs, n, sizeof(*devs), pci_dev_cmp);
 
+	/* Each function's folder is opened under this one: a path walk of
+	 * one name instead of the whole prefix, 150 times over. */
+	devfd = openat(AT_FDCWD, devices.buf, O_DIRECTORY | O_CLOEXEC | O_PATH);
 	for (i = worker; i < n; i += nworkers) {
 		d = devs[i];
 		strbuf_reset(&addr);
@@ -562,7 +737,9 @@ pci_child_run(const char *sysfs, const char *idsfile, int fd,
 			    d->dev, d->func);
 		strbuf_reset(&devdir);
 		strbuf_addf(&devdir, "%s/%s", devices.buf, addr.buf);
-		ids[i].ok = pci_child_func(devdir.buf, addr.buf, &ids[i], &rec,
+		ids[i].ok = pci_child_func(devfd < 0 ? AT_FDCWD : devfd,
+					   devfd < 0 ? devdir.buf : addr.buf,
+					   devdir.buf, addr.buf, &ids[i], &rec,
 					   &val);
 		strbuf_add(&pci_child.out, rec.buf, rec.len);
 	}
@@ -571,6 +748,9 @@ pci_child_run(const char *sysfs, const char *idsfile, int fd,
 	if (idsfile) {
 		pci_child.code = "pci-ids";
 		pci_child.path = idsfile;
+		pci_set_name_list_path(a, (char *)pci_child_ids_file(idsfile,
+			ids, n, worker, nworkers, &idspath), 0);
+		pci_child.ids_alias = idspath.buf;
 		for (i = worker; i < n; i += nworkers) {
 			if (!ids[i].ok)
 				continue;
@@ -583,7 +763,18 @@ pci_child_run(const char *sysfs, const char *idsfile, int fd,
 	}
 	strbuf_addch(&pci_child.out, PCI_REC_END);
 	strbuf_addch(&pci_child.out, '\n');
-	/* No pci_cleanup(): the process ends here and frees everything. */
+	/* Ours are freed (valgrind follows the worker, and once the compiler
+	 * drops the last pointer they would count as leaks). No
+	 * pci_cleanup(): libpci's go with the process, as do the buffers
+	 * pci_child points at. */
+	if (devfd >= 0)
+		close(devfd);
+	free(ids);
+	free(devs);
+	strbuf_release(&devdir);
+	strbuf_release(&addr);
+	strbuf_release(&rec);
+	strbuf_release(&val);
 	pci_child_exit(0);
 }
 
@@ -739,23 +930,18 @@ pci_child_collect(pid_t pid, int fd, const struct timespec *t0,
 	return 0;
 }
 
-static void
-pci_rec_release(struct pci_rec *rec)
-{
-	for (size_t i = 0; i < rec->nfields; i++)
-		free(rec->f[i]);
-	memset(rec, 0, sizeof(*rec));
-}
-
 /*
- * Parse one record at *pp (advanced past it) into rec (caller releases it).
+ * Parse one record at *pp (advanced past it) into rec. The fields stay in
+ * the buffer, each NUL-terminated in place once the whole record has
+ * parsed: the byte after a field's content is the next field's length or
+ * the record's '\n', already read. No copy of 2,500 fields per big host.
  * Returns 1 for a record, 0 at the end of the buffer, -EPROTO for garbage.
  */
 static int
-pci_rec_next(const char **pp, const char *end, struct pci_rec *rec)
+pci_rec_next(char **pp, char *end, struct pci_rec *rec)
 {
-	const char *p = *pp;
-	size_t want;
+	char *p = *pp;
+	size_t want, len[PCI_REC_MAXF];
 
 	memset(rec, 0, sizeof(*rec));
 	if (p == end)
@@ -769,7 +955,7 @@ pci_rec_next(const char **pp, const char *end, struct pci_rec *rec)
 	default:		return -EPROTO;
 	}
 	while (rec->nfields < want) {
-		size_t len = 0;
+		size_t n = 0;
 
 		if (p < end && *p == '-') {
 			rec->f[rec->nfields++] = NULL;
@@ -777,24 +963,25 @@ pci_rec_next(const char **pp, const char *end, struct pci_rec *rec)
 			continue;
 		}
 		if (p == end || !isdigit((unsigned char)*p))
-			goto garbled;
+			return -EPROTO;
 		while (p < end && isdigit((unsigned char)*p)) {
-			if (len > PCI_SCAN_OUTPUT_MAX)
-				goto garbled;
-			len = len * 10 + (size_t)(*p++ - '0');
+			if (n > PCI_SCAN_OUTPUT_MAX)
+				return -EPROTO;
+			n = n * 10 + (size_t)(*p++ - '0');
 		}
-		if (p == end || *p++ != ':' || (size_t)(end - p) < len)
-			goto garbled;
-		rec->f[rec->nfields++] = xstrndup(p, len);
-		p += len;
+		if (p == end || *p++ != ':' || (size_t)(end - p) < n)
+			return -EPROTO;
+		len[rec->nfields] = n;
+		rec->f[rec->nfields++] = p;
+		p += n;
 	}
 	if (p == end || *p++ != '\n')
-		goto garbled;
+		return -EPROTO;
+	for (size_t i = 0; i < rec->nfields; i++)
+		if (rec->f[i])
+			rec->f[i][len[i]] = '\0';
 	*pp = p;
 	return 1;
-garbled:
-	pci_rec_release(rec);
-	return -EPROTO;
 }
 
 static char *
@@ -863,10 +1050,10 @@ pci_error_seen(const struct proto_response *resp, size_t from,
  * since resp->errors[nerrors] are not repeated).
  */
 static void
-pci_parse_output(const struct strbuf *out, struct proto_response *resp,
+pci_parse_output(struct strbuf *out, struct proto_response *resp,
 		 size_t nerrors, bool *complete)
 {
-	const char *p = out->buf, *end = out->buf + out->len;
+	char *p = out->buf, *end = out->buf + out->len;
 	size_t next_named = resp->nfuncs;
 	struct pci_rec rec;
 	int r;
@@ -907,7 +1094,6 @@ pci_parse_output(const struct strbuf *out, struct proto_response *resp,
 			*complete = true;
 			break;
 		}
-		pci_rec_release(&rec);
 	}
 	if (r < 0)
 		proto_add_error(resp, "pci-scan", NULL,
@@ -995,24 +1181,100 @@ pci_groups_check(const char *root, struct proto_response *resp, size_t first)
 	strbuf_release(&path);
 }
 
-/* Members of one group, sorted; -errno when the folder is unreadable. */
-static int
-pci_group_members(const char *dir, struct proto_iommu_group *g)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
+/*
+ * Directories without opendir(): readdir() allocates a DIR for each (musl
+ * maps and unmaps it) and opendir() adds an fcntl, for each of the ~100
+ * group folders of a big host. The records are the kernel's struct
+ * linux_dirent64.
+ */
+struct pci_dirent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
 
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+static int
+pci_dir_open(int at, const char *path)
+{
+	int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* fn(name, ctx) for each entry of the open folder fd but "." names. A
+ * read error ends the list, as it ends readdir(). */
+static void
+pci_dir_each(int fd, void (*fn)(const char *name, void *ctx), void *ctx)
+{
+	union {
+		char buf[8192];
+		struct pci_dirent64 align;
+	} u;
+
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, u.buf, sizeof(u.buf));
+
+		if (n < 0 && errno == EINTR)
 			continue;
-		proto_strv_add(&g->members, &g->nmembers, de->d_name);
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n;) {
+			const struct pci_dirent64 *de =
+				(const struct pci_dirent64 *)(u.buf + off);
+
+			off += de->reclen;
+			if (de->name[0] != '.')
+				fn(de->name, ctx);
+		}
 	}
-	closedir(d);
+}
+
+static void
+pci_group_member(const char *name, void *vg)
+{
+	struct proto_iommu_group *g = vg;
+
+	proto_strv_add(&g->members, &g->nmembers, name);
+}
+
+/* Members of group folder rel under groups, sorted; -errno when the
+ * folder is unreadable. */
+static int
+pci_group_members(int groups, const char *rel, struct proto_iommu_group *g)
+{
+	int fd = pci_dir_open(groups, rel);
+
+	if (fd < 0)
+		return fd;
+	pci_dir_each(fd, pci_group_member, g);
+	close(fd);
 	if (g->nmembers > 1)
 		qsort(g->members, g->nmembers, sizeof(*g->members), pci_str_cmp);
 	return 0;
+}
+
+struct pci_group_ids {
+	struct proto_response *resp;
+	const char *dir;
+	int *ids;
+	size_t nids, alloc;
+};
+
+static void
+pci_group_id(const char *name, void *vc)
+{
+	struct pci_group_ids *c = vc;
+	long id;
+
+	if (!pci_parse_dec(name, 0, INT_MAX, &id)) {
+		proto_add_error(c->resp, "iommu-groups", c->dir,
+			"unexpected entry '%.64s' (want a group number)", name);
+		return;
+	}
+	XGROW(c->ids, c->alloc, c->nids + 1);
+	c->ids[c->nids++] = (int)id;
 }
 
 /* ROOT/sys/kernel/iommu_groups/N/devices/<address>, sorted by N. */
@@ -1020,55 +1282,42 @@ static void
 pci_groups_walk(const char *root, struct proto_response *resp)
 {
 	struct strbuf path = STRBUF_INIT;
-	DIR *dir = NULL;
-	struct dirent *de;
-	int *ids = NULL;
-	size_t nids = 0, alloc = 0, base;
+	struct pci_group_ids c = { .resp = resp };
+	size_t base;
+	int fd;
 
 	sysroot_path(&path, root, "/sys/kernel/iommu_groups");
-	dir = opendir(path.buf);
-	if (!dir) {
+	c.dir = path.buf;
+	fd = pci_dir_open(AT_FDCWD, path.buf);
+	if (fd < 0) {
 		/* No folder at all is the normal "IOMMU off" picture. */
-		if (errno != ENOENT)
+		if (fd != -ENOENT)
 			proto_add_error(resp, "iommu-groups", path.buf,
-					"cannot list: %s", strerror(errno));
+					"cannot list: %s", strerror(-fd));
 		goto out;
 	}
-	while ((de = readdir(dir))) {
-		long id;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (!pci_parse_dec(de->d_name, 0, INT_MAX, &id)) {
-			proto_add_error(resp, "iommu-groups", path.buf,
-				"unexpected entry '%.64s' (want a group number)",
-				de->d_name);
-			continue;
-		}
-		XGROW(ids, alloc, nids + 1);
-		ids[nids++] = (int)id;
-	}
-	if (nids > 1)
-		qsort(ids, nids, sizeof(*ids), pci_int_cmp);
+	pci_dir_each(fd, pci_group_id, &c);
+	if (c.nids > 1)
+		qsort(c.ids, c.nids, sizeof(*c.ids), pci_int_cmp);
 	strbuf_addch(&path, '/');
 	base = path.len;
-	for (size_t i = 0; i < nids; i++) {
+	for (size_t i = 0; i < c.nids; i++) {
 		struct proto_iommu_group *g;
 		int r;
 
 		strbuf_setlen(&path, base);
-		strbuf_addf(&path, "%d/devices", ids[i]);
+		strbuf_addf(&path, "%d/devices", c.ids[i]);
 		g = proto_add_group(resp);
-		g->id = ids[i];
-		r = pci_group_members(path.buf, g);
+		g->id = c.ids[i];
+		/* Opened under the groups folder: one short path walk each. */
+		r = pci_group_members(fd, path.buf + base, g);
 		if (r < 0)
 			proto_add_error(resp, "iommu-groups", path.buf,
 					"cannot list: %s", strerror(-r));
 	}
+	close(fd);
 out:
-	if (dir)
-		closedir(dir);
-	free(ids);
+	free(c.ids);
 	strbuf_release(&path);
 }
 

@@ -3,6 +3,8 @@
 # simulated reboots): wall time split by step, and the controller's own
 # overhead beyond the reboot waits, per batch (target <= 1 s per batch).
 # Needs root. Prints one block of figures; copy it to bench/RESULTS.md.
+# BENCH_VFLEET=/path/to/vfleet runs another controller build (to compare
+# two builds on the same machine); the agent is always ./vfleet-agent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -18,7 +20,8 @@ inv=$("$fleet" start "$dir/lab" "$N" --base-port auto --user vfleet-sudo --shape
 for h in $(awk '{ print $1 }' "$dir/lab/fleet.tsv"); do
 	sed -i "s|^$h .*|& vfleet_cmd_reboot=\"$fleet reboot $dir/lab $h --detach --delay 1\"|" "$inv"
 done
-cp "$top/vfleet" "$top/vfleet-agent" "$dir/"
+cp "${BENCH_VFLEET:-$top/vfleet}" "$dir/vfleet"
+cp "$top/vfleet-agent" "$dir/"
 /usr/bin/time -f '%e %U %S %M' -o "$dir/time" "$dir/vfleet" apply -i "$inv" \
 	--known-hosts "$dir/lab/known_hosts" --state-dir "$dir/state" \
 	--serial "$SERIAL" --stable 2 --reboot-timeout 60 --json >"$dir/out.json" || true

@@ -48,6 +48,15 @@ rollout_sleep_ms(int ms)
 }
 
 static void
+rollout_sleep_until(long long t)
+{
+	long long now = rollout_now_ms();
+
+	if (t > now)
+		rollout_sleep_ms((int)(t - now));
+}
+
+static void
 rollout_log(const struct rollout *ro, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -111,6 +120,28 @@ rollout_probe(const struct fanout_job *job, const struct push_agent *agent,
 	return boot_id;
 }
 
+/*
+ * The pause before the next probe for a host that is not back yet. The
+ * answer to the reboot request came just now, and the agent reboots half
+ * a second later: the first look is after half an interval. While the old
+ * boot still answers (a shutdown can take a while, and each such probe is
+ * a whole session) the pause doubles up to poll_ms. Once the host is down
+ * it may be back any moment, and a refused connection costs next to
+ * nothing: a quarter of poll_ms, so noticing it is back takes that long
+ * instead of up to a whole interval.
+ */
+static int
+rollout_next_pause(const struct rollout_opts *o, int pause, bool answered)
+{
+	int fast = o->poll_ms / 4 > 0 ? o->poll_ms / 4 : 1;
+
+	if (pause <= 0)
+		return o->poll_ms / 2 > 0 ? o->poll_ms / 2 : 1;
+	if (!answered)
+		return fast;
+	return pause * 2 < o->poll_ms ? pause * 2 : o->poll_ms;
+}
+
 static void
 rollout_wait_work(const struct fanout_job *job, struct result *r,
 		  int timeout_ms, void *ctx)
@@ -120,13 +151,14 @@ rollout_wait_work(const struct fanout_job *job, struct result *r,
 	size_t i = w->index[job - w->jobs];
 	const char *old = w->ro->h[i].old_boot_id;
 	long long t0 = rollout_now_ms(), deadline = t0 + o->reboot_timeout_s * 1000LL;
-	long long back = 0;
+	long long back = 0, end;
 	char *now_id = NULL;
 	struct strbuf why = STRBUF_INIT;
+	int pause = rollout_next_pause(o, 0, false);
 
 	/* Phase 1: down and up again, i.e. a different boot_id answers. */
 	for (;;) {
-		rollout_sleep_ms(o->poll_ms);
+		rollout_sleep_ms(pause);
 		free(now_id);
 		now_id = rollout_probe(job, w->ro->base->agent, 30000, NULL);
 		if (now_id && (!old || strcmp(now_id, old) != 0)) {
@@ -139,14 +171,19 @@ rollout_wait_work(const struct fanout_job *job, struct result *r,
 				    o->reboot_timeout_s);
 			goto out;
 		}
+		pause = rollout_next_pause(o, pause, now_id != NULL);
 	}
 	/* Phase 2: the stability window Ansible's reboot lacks. A host that
 	 * just started sshd may drop one connection; two failed probes in a
-	 * row (or another boot_id) mean it went down again. */
-	while (rollout_now_ms() < back + o->stable_s * 1000LL) {
+	 * row (or another boot_id) mean it went down again. Probes come
+	 * poll_ms apart, the last one when the window ends: not up to an
+	 * interval after it. */
+	end = back + o->stable_s * 1000LL;
+	while (rollout_now_ms() < end) {
+		long long next = rollout_now_ms() + o->poll_ms;
 		char *id;
 
-		rollout_sleep_ms(o->poll_ms);
+		rollout_sleep_until(next < end ? next : end);
 		id = rollout_probe(job, w->ro->base->agent, 30000, &why);
 		if (!id) {
 			rollout_sleep_ms(o->poll_ms);

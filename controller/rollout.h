@@ -28,7 +28,8 @@ struct rollout_opts {
 	int max_fail_pct;	/* --max-fail-percentage; -1: unset */
 	int reboot_timeout_s;	/* --reboot-timeout: per wait (down+up) */
 	int stable_s;		/* --stable: must stay up this long */
-	int poll_ms;		/* between probes while waiting */
+	int poll_ms;		/* between probes while waiting: at most this,
+				 * a quarter of it while a host is down */
 	bool force;		/* --force: reboot even with VMs running */
 	struct journal *journal;	/* may be NULL */
 	char **skip;		/* hosts finished in the resumed run */

@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pci/pci.h>
 
 #include "pci.h"
+#include "pciids.h"
 #include "proto.h"
 #include "strbuf.h"
 
@@ -566,6 +568,8 @@ test_bad_ids(void **state)
 	print_errors(&resp);
 	e = find_error(&resp, "pci-ids", "/usr/share/misc/pci.ids");
 	assert_non_null(e);
+	/* libpci's own words about the file it was given: the real one. */
+	assert_non_null(strstr(e->message, "/usr/share/misc/pci.ids, line 2"));
 	assert_int_equal(resp.nerrors, 1);
 	assert_int_equal(resp.nfuncs, 4);
 	for (size_t i = 0; i < resp.nfuncs; i++)
@@ -573,6 +577,275 @@ test_bad_ids(void **state)
 	assert_string_equal(proto_find_func(&resp, "0000:0e:00.0")->driver,
 			    "nouveau");
 	proto_response_release(&resp);
+}
+
+/*
+ * A mistake in a part of pci.ids no function needs is still libpci's
+ * error, as when libpci parsed the whole file: the cut-down copy is only
+ * used for a file libpci would take whole.
+ */
+static void
+test_bad_ids_elsewhere(void **state)
+{
+	static const char *const broken[] = {
+		/* vendor 1234 twice, far from the host's 10de and 8086 */
+		"1234  First\n1234  Again\n",
+		/* a device twice in a vendor nobody has */
+		"1234  Vendor\n\t0001  A\n\t0001  B\n",
+		/* a subsystem twice, out of order */
+		"1234  Vendor\n\t0001  A\n\t\t1043 0002  x\n"
+		"\t\t1043 0001  y\n\t\t1043 0002  z\n",
+		/* a nameless entry */
+		"1234  Vendor\n\t0001 \n",
+		/* a generic subsystem block for a vendor not yet listed */
+		"S 4321\n\t0001  x\n",
+		/* a line longer than libpci reads */
+		NULL,
+	};
+	struct tree *t = *state;
+	struct strbuf ids = STRBUF_INIT;
+
+	tree_good(t);
+	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+		struct proto_response resp;
+		const struct proto_error *e;
+
+		strbuf_reset(&ids);
+		strbuf_addstr(&ids, small_ids);
+		if (broken[i]) {
+			strbuf_addstr(&ids, broken[i]);
+		} else {
+			strbuf_addstr(&ids, "1234  ");
+			for (int k = 0; k < 1100; k++)
+				strbuf_addch(&ids, 'x');
+			strbuf_addch(&ids, '\n');
+		}
+		tree_rm(t, "usr/share/misc/pci.ids");
+		tree_put(t, "usr/share/misc/pci.ids", ids.buf);
+		proto_response_init(&resp, PROTO_OP_FACTS);
+		assert_int_equal(pci_discover(t->root, &resp), -EIO);
+		print_errors(&resp);
+		e = find_error(&resp, "pci-ids", "/usr/share/misc/pci.ids");
+		assert_non_null(e);
+		assert_non_null(strstr(e->message, "/usr/share/misc/pci.ids, line"));
+		assert_int_equal(resp.nerrors, 1);
+		assert_int_equal(resp.nfuncs, 4);
+		for (size_t f = 0; f < resp.nfuncs; f++)
+			assert_null(resp.funcs[f].vendor_name);
+		proto_response_release(&resp);
+	}
+	strbuf_release(&ids);
+}
+
+/* --- pciids: the cut-down pci.ids --- */
+
+/* Everything the lookups can meet: subsystems (one device's out of
+ * order), a generic "S" block, a device that is its own subsystem, a class
+ * with no name for a subclass, prog-ifs, an unknown block, comments and
+ * blanks anywhere, a trailing blank, no newline at the end. */
+static const char cut_ids[] =
+	"#\tList of PCI ID's\n"
+	"\n"
+	"1022  Advanced Micro Devices, Inc. [AMD]\n"
+	"\t1480  Starship/Matisse Root Complex\n"
+	"\t\t1043 87c0  Prime X570-Pro\n"
+	"1043  ASUSTeK Computer Inc.\n"
+	"\t0001  ASUS Thing\n"
+	"10de  NVIDIA Corporation\n"
+	"\t1c03  GP106 [GeForce GTX 1060 6GB]\n"
+	"\t\t1043 85c5  ROG STRIX GTX 1060\n"
+	"\t\t1043 8500  Older board\n"
+	"# a comment inside a block\n"
+	"\t\t10de 1c03  Reference board\n"
+	"\t10f1  GP106 High Definition Audio Controller \n"
+	"\t\t1462 3285  MSI audio\n"
+	"1462  Micro-Star International Co., Ltd. [MSI]\n"
+	"S 1462\n"
+	"\t7a01  MSI generic subsystem\n"
+	"8086  Intel Corporation\n"
+	"\t1901  6th-10th Gen Core Processor PCIe Controller (x16)\n"
+	"\t1533  I210 Gigabit Network Connection\n"
+	"\t\t8086 0001  Ethernet Server Adapter I210-T1\n"
+	"C 03  Display controller\n"
+	"\t00  VGA compatible controller\n"
+	"\t\t00  VGA controller\n"
+	"\t02  3D controller\n"
+	"C 04  Multimedia controller\n"
+	"\t03  Audio device\n"
+	"C 0c  Serial bus controller\n"
+	"X 00  Something new\n"
+	"\tfoo  skipped\n"
+	"C 06  Bridge\n"
+	"\t04  PCI bridge";
+
+static void __attribute__((noreturn))
+lookup_error(char *msg, ...)
+{
+	fail_msg("libpci refused a file: %s", msg);
+	abort();
+}
+
+/* Every name the scan looks up, for the given ids, into out. */
+static void
+lookup_all(const char *ids_path, const int (*q)[5], size_t nq,
+	   struct strbuf *out)
+{
+	const int flags = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
+	struct pci_access *a = pci_alloc();
+	char buf[256];
+
+	a->error = lookup_error;
+	a->id_lookup_mode = 0;
+	pci_set_name_list_path(a, (char *)ids_path, 0);
+	pci_init(a);
+	strbuf_reset(out);
+	for (size_t i = 0; i < nq; i++) {
+		const char *n[5];
+		int v = q[i][0], d = q[i][1], sv = q[i][2], sd = q[i][3];
+
+		n[0] = pci_lookup_name(a, buf, sizeof(buf), flags | PCI_LOOKUP_CLASS, q[i][4]);
+		strbuf_addf(out, "%s|", n[0] ? n[0] : "-");
+		n[1] = pci_lookup_name(a, buf, sizeof(buf), flags | PCI_LOOKUP_VENDOR, v);
+		strbuf_addf(out, "%s|", n[1] ? n[1] : "-");
+		n[2] = pci_lookup_name(a, buf, sizeof(buf), flags | PCI_LOOKUP_DEVICE, v, d);
+		strbuf_addf(out, "%s|", n[2] ? n[2] : "-");
+		n[3] = pci_lookup_name(a, buf, sizeof(buf), flags | PCI_LOOKUP_VENDOR |
+				       PCI_LOOKUP_DEVICE | PCI_LOOKUP_SUBSYSTEM, v, d, sv, sd);
+		strbuf_addf(out, "%s|", n[3] ? n[3] : "-");
+		n[4] = pci_lookup_name(a, buf, sizeof(buf), flags | PCI_LOOKUP_SUBSYSTEM |
+				       PCI_LOOKUP_VENDOR, sv);
+		strbuf_addf(out, "%s\n", n[4] ? n[4] : "-");
+	}
+	pci_cleanup(a);
+}
+
+/* libpci gives the same names from the cut as from the whole file. */
+static void
+test_ids_cut_same_names(void **state)
+{
+	static const int q[][5] = {	/* vendor device svendor sdevice class */
+		{ 0x10de, 0x1c03, 0x1043, 0x85c5, 0x0300 },
+		{ 0x10de, 0x1c03, 0x1043, 0x8500, 0x0302 },
+		{ 0x10de, 0x1c03, 0x10de, 0x1c03, 0x0300 },
+		{ 0x10de, 0x1c03, 0x1043, 0x0001, 0x0380 },	/* class only */
+		{ 0x10de, 0x10f1, 0x1462, 0x3285, 0x0403 },
+		{ 0x10de, 0x10f1, 0x1462, 0x7a01, 0x0403 },	/* generic "S" */
+		{ 0x10de, 0x10f1, 0x1462, 0x9999, 0x0c05 },
+		{ 0x8086, 0x1533, 0x8086, 0x0001, 0x0200 },
+		{ 0x8086, 0x1901, 0x8086, 0x1901, 0x0604 },	/* itself */
+		{ 0x8086, 0x1901, 0x0000, 0x0000, 0x0604 },
+		{ 0x1af4, 0x1000, 0x1af4, 0x0001, 0xff00 },	/* unknown */
+	};
+	struct tree *t = *state;
+	struct pciids_index ix = PCIIDS_INDEX_INIT;
+	struct pciids_vendors *want = calloc(1, sizeof(*want));
+	struct strbuf text = STRBUF_INIT, cut = STRBUF_INIT, path = STRBUF_INIT;
+	struct strbuf whole_names = STRBUF_INIT, cut_names = STRBUF_INIT;
+	const size_t nq = sizeof(q) / sizeof(q[0]);
+
+	assert_non_null(want);
+	strbuf_addstr(&text, cut_ids);
+	assert_true(pciids_index(text.buf, text.len, &ix));
+	/* The text is as it was. */
+	assert_string_equal(text.buf, cut_ids);
+	for (size_t i = 0; i < nq; i++) {
+		pciids_vendors_add(want, (unsigned int)q[i][0]);
+		pciids_vendors_add(want, (unsigned int)q[i][2]);
+	}
+	pciids_filter(text.buf, &ix, want, &cut);
+	/* Nothing of a vendor no query names; every class; an "S" block
+	 * only with its vendor. */
+	assert_null(strstr(cut.buf, "Advanced Micro Devices"));
+	assert_null(strstr(cut.buf, "Prime X570-Pro"));
+	assert_non_null(strstr(cut.buf, "ASUS Thing"));
+	assert_non_null(strstr(cut.buf, "S 1462\n"));
+	assert_non_null(strstr(cut.buf, "C 0c  Serial bus controller\n"));
+	assert_non_null(strstr(cut.buf, "\t04  PCI bridge\n"));
+	assert_null(strstr(cut.buf, "Something new"));
+	assert_true(cut.len < text.len);
+
+	tree_put(t, "whole.ids", cut_ids);
+	tree_put(t, "cut.ids", cut.buf);
+	strbuf_addf(&path, "%s/whole.ids", t->root);
+	lookup_all(path.buf, q, nq, &whole_names);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/cut.ids", t->root);
+	lookup_all(path.buf, q, nq, &cut_names);
+	print_message("%s", whole_names.buf);
+	assert_string_equal(cut_names.buf, whole_names.buf);
+	/* The cases are what they say. */
+	assert_non_null(strstr(whole_names.buf, "|NVIDIA Corporation|GP106 [GeForce GTX 1060 6GB]|ASUSTeK Computer Inc. ROG STRIX GTX 1060|"));
+	assert_non_null(strstr(whole_names.buf, "Micro-Star International Co., Ltd. [MSI] MSI generic subsystem"));
+	assert_non_null(strstr(whole_names.buf, "|Intel Corporation 6th-10th Gen Core Processor PCIe Controller (x16)|"));
+	assert_non_null(strstr(whole_names.buf, "Display controller [0380]|"));
+
+	pciids_index_release(&ix);
+	free(want);
+	strbuf_release(&text);
+	strbuf_release(&cut);
+	strbuf_release(&path);
+	strbuf_release(&whole_names);
+	strbuf_release(&cut_names);
+}
+
+/* What pciids_index() leaves to libpci: what libpci refuses, and the few
+ * shapes it cannot vouch for (never in a real pci.ids). */
+static void
+test_ids_cut_refused(void **state)
+{
+	static const char *const bad[] = {
+		"10de  NVIDIA\n10de  Again\n",		/* duplicate vendor */
+		"10de  NVIDIA\n\t1c03  A\n\t1c03  B\n",	/* duplicate device */
+		"10de  NVIDIA\n\t1c03  A\n\t\t1043 0001  x\n\t\t1043 0001  y\n",
+		"C 03  Display\nC 03  Again\n",		/* duplicate class */
+		"C 03  Display\n\t00  VGA\n\t00  Again\n",
+		"C 03  Display\n\t00  VGA\n\t\t01  a\n\t\t01  b\n",
+		"10de  NVIDIA\n\t\t\tnonsense\n",	/* too deep */
+		"10de  NVIDIA\n\t\t1043 0001  no device\n",
+		"\t1c03  no vendor\n",
+		"10dx  NVIDIA\n",				/* not hex */
+		"10de NVIDIA\n",				/* one blank? fine... */
+		"10de  \n",					/* no name */
+		"10de  NVIDIA\n\t1c03\n",
+		"S 10de\n",				/* vendor unknown yet */
+		"10de  NVIDIA\nS 10de\n\t0001  a\n\t0001  b\n",
+		"10de  NVIDIA\nS 10de x\n",
+		" 10de  NVIDIA\n",				/* space-indented */
+		/* libpci takes these; pciids does not vouch for them */
+		"10de  NVIDIA\r\n",
+		"10de  NVIDIA\nS 10de\n\t0001  a\nS 10de\n\t0002  b\n",
+		"C 03  Display\n\t\t00  prog-if under the class\n",
+	};
+	struct pciids_index ix = PCIIDS_INDEX_INIT;
+	struct strbuf text = STRBUF_INIT;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strbuf_reset(&text);
+		strbuf_addstr(&text, bad[i]);
+		if (i == 10) {
+			/* "10de NVIDIA": one blank after the id is enough. */
+			assert_true(pciids_index(text.buf, text.len, &ix));
+			continue;
+		}
+		print_message("  %zu\n", i);
+		assert_false(pciids_index(text.buf, text.len, &ix));
+		assert_int_equal(ix.nblocks, 0);
+		assert_string_equal(text.buf, bad[i]);
+	}
+	/* A NUL byte, gzip, a line at libpci's limit. */
+	strbuf_reset(&text);
+	strbuf_add(&text, "10de  NV\0IDIA\n", 14);
+	assert_false(pciids_index(text.buf, text.len, &ix));
+	strbuf_reset(&text);
+	strbuf_add(&text, "\x1f\x8b\x08\0", 4);
+	assert_false(pciids_index(text.buf, text.len, &ix));
+	strbuf_reset(&text);
+	strbuf_addstr(&text, "10de  ");
+	while (text.len < 1020)
+		strbuf_addch(&text, 'x');
+	assert_false(pciids_index(text.buf, text.len, &ix));
+	pciids_index_release(&ix);
+	strbuf_release(&text);
 }
 
 /* --- the checked-in fixture trees --- */
@@ -957,6 +1230,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_libpci_error_contained, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_no_sysfs, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_bad_ids, setup_tree, teardown_tree),
+		cmocka_unit_test_setup_teardown(test_bad_ids_elsewhere, setup_tree, teardown_tree),
+		cmocka_unit_test_setup_teardown(test_ids_cut_same_names, setup_tree, teardown_tree),
+		cmocka_unit_test(test_ids_cut_refused),
 		cmocka_unit_test(test_fixture_seed),
 		cmocka_unit_test(test_fixture_shared_group),
 		cmocka_unit_test(test_fixture_large_dgx),
