@@ -117,7 +117,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = q ? q + 1 : end;
 	}
 	strbuf_reset(&pci_child.out);
-	ok = pci_child_func(devdir.buf, "0000:0e:00.0", &ids, &rec, &val);
+	ok = pci_child_func(AT_FDCWD, devdir.buf, devdir.buf, "0000:0e:00.0",
+			    &ids, &rec, &val);
 	strbuf_add(&pci_child.out, rec.buf, rec.len);
 	strbuf_addstr(&pci_child.out, "Z\n");
 	proto_response_init(&resp, PROTO_OP_FACTS);
