@@ -99,6 +99,69 @@ for d in $(for s in $sr/*/; do ls -d "$s"sys/bus/pci/devices/* 2>/dev/null | hea
 	put fuzz_pci "$tmp"
 	rm -f "$tmp"
 done
+# pci.ids: the fixture (whole, and a slice per kind of block), slices of
+# the host's own pci.ids when it has one (real vendors' blocks, the
+# classes), and the shapes pciids must judge as libpci does (printf
+# escapes: CRLF, NUL, gzip magic, duplicates, bad nesting, long lines)
+ids=$sr/large-dgx/usr/share/misc/pci.ids
+block() {	# block FILE RE LINES: the top-level block whose line matches RE
+	awk -v re="$2" -v n="$3" '/^[^#\t]/ { on = $0 ~ re } on && n-- > 0' "$1"
+}
+put_pciids() {	# put_pciids FORMAT: one seed from printf FORMAT
+	local tmp
+	tmp=$(mktemp)
+	# shellcheck disable=SC2059 # the format is the seed
+	printf "$1" >"$tmp"
+	put fuzz_pciids "$tmp"
+	rm -f "$tmp"
+}
+slices() {	# slices FILE LINES: header, a few vendors, the classes
+	local f=$1 n=$2 tmp
+	tmp=$(mktemp)
+	awk '/^[0-9a-f]/ { exit } 1' "$f" >"$tmp"; put fuzz_pciids "$tmp"
+	for v in 10de 1002 8086 15b3; do
+		block "$f" "^$v " "$n" >"$tmp"; put fuzz_pciids "$tmp"
+	done
+	{ block "$f" '^1043 ' 3; block "$f" '^10de ' "$n"; } >"$tmp"
+	put fuzz_pciids "$tmp"
+	awk '/^C / { on = 1 } on && !/^#/' "$f" >"$tmp"; put fuzz_pciids "$tmp"
+	rm -f "$tmp"
+}
+put fuzz_pciids "$ids"
+slices "$ids" 40
+[[ -f /usr/share/misc/pci.ids ]] && slices /usr/share/misc/pci.ids 60
+put_pciids '10de  NVIDIA Corporation\n\t1c03  GP106 [GeForce GTX 1060 6GB]\n\t\t1043 85ac  GTX 1060\n\t10f1  GP106 High Definition Audio Controller\n'
+put_pciids '1043  ASUSTeK\n10de  NVIDIA\n\t1c03  GP106\n\t\t1043 85ac  GTX 1060\n\t\t10de 1c03  self\nS 1043\n\t85ac  Generic ASUS board\n\t0001  Other\n'
+put_pciids 'C 03  Display controller\n\t00  VGA compatible controller\n\t\t00  VGA controller\n\t\t01  8514 controller\n\t02  3D controller\nC 01  Mass storage\n\t01  IDE interface\n\t\t8a  ISA Compatibility mode\n'
+put_pciids '# header\n\n   # indented comment\n10de  NVIDIA\n\t# nested comment\n\n\t1c03  GP106\nX 01  Reserved for future use\n\tanything at all\n\t\t\t\tdeeper\n1002  AMD\n'
+put_pciids '10de  NVIDIA\r\n\t1c03  GP106\r\n'
+put_pciids '10de  NVIDIA \n\t1c03  GP106\t\n\t\t1043 85ac  trailing blanks  \n'
+put_pciids '10de  NVIDIA\n\t1c03  GP106'
+put_pciids '10de  NVIDIA\n\t1c03  GP106\n\t\t'
+put_pciids '10de  A\n1002  B\n10de  C\n'
+put_pciids '10de  A\n\t1c03  x\n\t10f1  y\n\t1c03  z\n'
+put_pciids '10de  A\n\t1c03  x\n\t\t1043 8000  a\n\t\t1043 7000  b\n\t\t1043 8000  c\n'
+put_pciids '10de  A\n\t1c03  x\n\t\t1043 8000  a\n1002  B\n\t1c03  x\n\t\t1043 8000  a\n'
+put_pciids 'C 03  A\n\t00  x\nC 03  B\n'
+put_pciids 'C 03  A\n\t00  x\n\t\t01  y\n\t\t01  z\n'
+put_pciids 'C 01  Mass\n\t\t01  prog-if under the class\n\t00  SCSI\n'
+put_pciids 'S 1234\n\t0001  before its vendor\n1234  Foo\n'
+put_pciids '1234  Foo\nS 1234\n\t0001  a\nS 1234\n\t0002  b\n'
+put_pciids '1234  Foo\nS 1234\n\t0001  a\n\t0001  b\n'
+put_pciids '1234  Foo\nS 1234 \n\t0001  a\n'
+put_pciids '10de  NV\n\t1c03  GP\n\t\t\t1043 8000  three tabs\n'
+put_pciids '10de  NV\n    1c03  spaces for a tab\n'
+put_pciids '10DE  Upper\n\t1C03  Case\n\t\t1043 85AC  Hex\n'
+put_pciids '10de\tNV\n\t1c03\tGP\n\t\t1043\t85ac\ttabs\n'
+put_pciids '10de  \n'
+put_pciids '10dg  not hex\n'
+put_pciids '10de  NV\000\n\t1c03  GP\n'
+put_pciids '\037\213\010\000\000\000\000\000\000\003'
+put_pciids ''
+put_pciids '# only a comment\n'
+put_pciids "10de  $(printf 'N%.0s' $(seq 990))\n\t1c03  GP\n"
+put_pciids "10de  $(printf 'N%.0s' $(seq 1100))\n\t1c03  GP\n"
+
 # protocol dictionaries: JSON tokens, member names and enum values
 {
 	echo "# libFuzzer dictionary: JSON tokens and the protocol's member names and"
