@@ -10,18 +10,9 @@ cd "$(dirname "$0")/.."
 top=$PWD
 N=${BENCH_ROLLOUT_HOSTS:-50}
 SERIAL=${BENCH_ROLLOUT_SERIAL:-10}
-fleet=$top/tests/fleet/fleet.sh
 command -v /usr/bin/time >/dev/null || apt-get install -y -q time >/dev/null
-base=/dev/shm; [[ -d $base && -w $base ]] || base=/tmp
-dir=$(mktemp -d "$base/vfleet-bench-roll.XXXXXX"); chmod 755 "$dir"
-trap '"$fleet" stop "$dir/lab" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
-shapes=amd-radeon,vfio-builtin,rhel-like,proxmox,already-configured
-inv=$("$fleet" start "$dir/lab" "$N" --base-port auto --user vfleet-sudo --shapes "$shapes" 2>/dev/null)
-for h in $(awk '{ print $1 }' "$dir/lab/fleet.tsv"); do
-	sed -i "s|^$h .*|& vfleet_cmd_reboot=\"$fleet reboot $dir/lab $h --detach --delay 1\"|" "$inv"
-done
-cp "${BENCH_VFLEET:-$top/vfleet}" "$dir/vfleet"
-cp "$top/vfleet-agent" "$dir/"
+. "$top/bench/rollout_lab.sh"
+rollout_lab vfleet-bench-roll "$N"
 /usr/bin/time -f '%e %U %S %M' -o "$dir/time" "$dir/vfleet" apply -i "$inv" \
 	--known-hosts "$dir/lab/known_hosts" --state-dir "$dir/state" \
 	--serial "$SERIAL" --stable 2 --reboot-timeout 60 --json >"$dir/out.json" || true

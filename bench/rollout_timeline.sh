@@ -14,18 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 N=${BENCH_TIMELINE_HOSTS:-10}
-fleet=$top/tests/fleet/fleet.sh
 command -v strace >/dev/null || { echo "needs strace" >&2; exit 1; }
-base=/dev/shm; [[ -d $base && -w $base ]] || base=/tmp
-dir=$(mktemp -d "$base/vfleet-bench-timeline.XXXXXX"); chmod 755 "$dir"
-trap '"$fleet" stop "$dir/lab" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
-shapes=amd-radeon,vfio-builtin,rhel-like,proxmox,already-configured
-inv=$("$fleet" start "$dir/lab" "$N" --base-port auto --user vfleet-sudo --shapes "$shapes" 2>/dev/null)
-for h in $(awk '{ print $1 }' "$dir/lab/fleet.tsv"); do
-	sed -i "s|^$h .*|& vfleet_cmd_reboot=\"$fleet reboot $dir/lab $h --detach --delay 1\"|" "$inv"
-done
-cp "${BENCH_VFLEET:-$top/vfleet}" "$dir/vfleet"
-cp "$top/vfleet-agent" "$dir/"
+. "$top/bench/rollout_lab.sh"
+rollout_lab vfleet-bench-timeline "$N"
 strace -f -tt -e trace=connect -o "$dir/connect.txt" "$dir/vfleet" apply -i "$inv" \
 	--known-hosts "$dir/lab/known_hosts" --state-dir "$dir/state" \
 	--serial "$N" --stable 2 --reboot-timeout 60 --json >"$dir/out.json" || true
