@@ -152,7 +152,7 @@ static const struct findings_code findings_table[F__COUNT] = {
 	[F_DRIVER_OVERRIDE_SET] = { "driver-override-set", W, W, GPU, "14",
 		"a leftover driver_override differs from the bound driver and "
 		"blocks rebinding" },
-	[F_3D_CONTROLLER] = { "3d-controller", W, W, GPU, "15",
+	[F_3D_CONTROLLER] = { "3d-controller", I, W, GPU, "15",
 		"class 0x0302 (3D controller, no display outputs): a poor "
 		"candidate on laptops (muxed behind the iGPU), compute-only on "
 		"servers" },
@@ -1616,8 +1616,8 @@ findings_gpu_misc(struct fctx *c, size_t gi, const struct proto_pci_func *f)
 				     &ev, "%s is a 3D controller (class 0x0302) in "
 				     "a laptop: usually muxed behind the iGPU "
 				     "(Optimus), a poor passthrough candidate", addr);
-		else
-			findings_add(c, F_3D_CONTROLLER, PROTO_SEV_WARNING, addr,
+		else	/* nothing to fix: a compute card on vfio-pci is ready */
+			findings_add(c, F_3D_CONTROLLER, PROTO_SEV_INFO, addr,
 				     &ev, "%s is a 3D controller (class 0x0302): a "
 				     "headless compute card without display "
 				     "outputs, suited to compute guests only", addr);

@@ -429,11 +429,21 @@ test_only_display(void **state)
 	assert_null(finding(&t->resp, "boot-vga", NULL));
 	assert_int_equal(gpu(&t->resp, "0000:0e:00.0")->verdict, PROTO_VERDICT_BLOCKED);
 	assert_null(finding(&t->resp, "only-display-device", "0000:0f:00.0"));
-	/* Not a laptop: a headless compute card, still a warning. */
-	fd = need(&t->resp, "3d-controller", "0000:0f:00.0", PROTO_SEV_WARNING);
+	/* Not a laptop: a headless compute card, worth knowing, nothing to
+	 * fix; nvidia bound to it is what keeps it from ready. */
+	fd = need(&t->resp, "3d-controller", "0000:0f:00.0", PROTO_SEV_INFO);
 	assert_non_null(strstr(fd->message, "headless"));
 	assert_int_equal(gpu(&t->resp, "0000:0f:00.0")->verdict,
 			 PROTO_VERDICT_NEEDS_CONFIG);
+	/* Once on vfio-pci it is ready (a verified compute host must not
+	 * read "needs-configuration"). */
+	free(t->resp.funcs[1].driver);
+	t->resp.funcs[1].driver = xstrdup("vfio-pci");
+	clear_results(&t->resp);
+	evaluate(t);
+	need(&t->resp, "3d-controller", "0000:0f:00.0", PROTO_SEV_INFO);
+	assert_int_equal(gpu(&t->resp, "0000:0f:00.0")->verdict,
+			 PROTO_VERDICT_READY);
 }
 
 static void
@@ -963,7 +973,7 @@ test_gb200_and_persistenced(void **state)
 	assert_string_equal(f->evidence[0], "/proc/2417/comm: nvidia-persiste");
 	assert_null(finding(&t->resp, "nvidia-persistenced", "0008:01:00.0"));
 	need(&t->resp, "identical-gpus", "0008:01:00.0", PROTO_SEV_INFO);
-	need(&t->resp, "3d-controller", "0008:01:00.0", PROTO_SEV_WARNING);
+	need(&t->resp, "3d-controller", "0008:01:00.0", PROTO_SEV_INFO);
 	assert_int_equal(gpu(&t->resp, "0008:01:00.0")->verdict,
 			 PROTO_VERDICT_NEEDS_CONFIG);
 }
@@ -1196,7 +1206,7 @@ static const struct expect_shape shapes[] = {
 	{ "rhel-like", 2, {
 		{ "0000:03:00.0", NEEDS, 0, false,
 		  { "iommu-off=warning", "secure-boot=info",
-		    "3d-controller=warning", "grub-default-missing=info",
+		    "3d-controller=info", "grub-default-missing=info",
 		    "host-driver-bound", "needs-binding" },
 		  { "only-display-device", "no-intremap" } },
 		{ "0000:06:00.0", BLOCKED, 0, false, { "bmc-display=blocker" },
@@ -1217,7 +1227,7 @@ static const struct expect_shape shapes[] = {
 	} },
 	{ "large-dgx", 9, {
 		{ "0000:03:00.0", NEEDS, 0, true,
-		  { "3d-controller=warning", "identical-gpus", "host-driver-bound",
+		  { "3d-controller=info", "identical-gpus", "host-driver-bound",
 		    "vfio-builtin=info", "needs-binding", "nvlink-fabric=warning",
 		    "numa-node=info" },
 		  { "group-not-viable", "only-display-device" } },
