@@ -269,35 +269,39 @@ pci_child_unalias(struct strbuf *msg)
 	strbuf_release(&sb);
 }
 
+/* One libpci message as an error record, with the pci.ids alias undone. */
+static void __attribute__((format(printf, 1, 0)))
+pci_child_report(const char *msg, va_list ap)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_vaddf(&sb, msg, ap);
+	strbuf_rtrim(&sb);
+	pci_child_unalias(&sb);
+	pci_child_error_rec(pci_child.code, pci_child.path, sb.buf);
+	strbuf_release(&sb);
+}
+
 /* libpci's error hook: flush what we have plus the error, never return. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
 pci_child_error(char *msg, ...)
 {
-	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
 
 	va_start(ap, msg);
-	strbuf_vaddf(&sb, msg, ap);
+	pci_child_report(msg, ap);
 	va_end(ap);
-	strbuf_rtrim(&sb);
-	pci_child_unalias(&sb);
-	pci_child_error_rec(pci_child.code, pci_child.path, sb.buf);
 	pci_child_exit(PCI_CHILD_EXIT_ERROR);
 }
 
 static void __attribute__((format(printf, 1, 2)))
 pci_child_warning(char *msg, ...)
 {
-	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
 
 	va_start(ap, msg);
-	strbuf_vaddf(&sb, msg, ap);
+	pci_child_report(msg, ap);
 	va_end(ap);
-	strbuf_rtrim(&sb);
-	pci_child_unalias(&sb);
-	pci_child_error_rec(pci_child.code, pci_child.path, sb.buf);
-	strbuf_release(&sb);
 }
 
 static void __attribute__((format(printf, 1, 2)))
