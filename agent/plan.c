@@ -222,6 +222,35 @@ plan_cmd_override(struct pctx *c, char *const *ov, size_t nov,
 	return pc;
 }
 
+static void
+plan_join(struct strbuf *sb, char *const *v, size_t n)
+{
+	strbuf_reset(sb);
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(sb, "%s%s", i ? " " : "", v[i]);
+}
+
+/*
+ * One kernel command line change through grubby or kernelstub: the tool
+ * found under the root, or the policy's cmd_bootloader_update, given
+ * flag and value (kernelstub -a/-d ARGS; grubby --update-kernel=ALL
+ * --args=/--remove-args=ARGS).
+ */
+static void
+plan_cmdline_cmd(struct pctx *c, const struct proto_policy *pol,
+		 const char *tool, const char *flag, const char *value)
+{
+	char *extra[2] = { (char *)flag, (char *)value };
+
+	if (pol->ncmd_bootloader_update)
+		plan_cmd_override(c, pol->cmd_bootloader_update,
+				  pol->ncmd_bootloader_update, "bootloader",
+				  PLAN_TIMEOUT_BOOT_MS, extra, 2);
+	else
+		plan_cmd(c, false, "bootloader", PLAN_TIMEOUT_BOOT_MS, tool,
+			 flag, value, (char *)NULL);
+}
+
 /* The plan's entry for host path, loading its current bytes. */
 static struct plan_file *
 plan_file(struct pctx *c, const char *path, mode_t mode, unsigned affects,
@@ -1210,10 +1239,8 @@ plan_boot_cmds(struct pctx *c, unsigned affected)
 	} else if ((plan_is(bl, "grub-bls") || plan_is(bl, "kernelstub")) &&
 		   c->nset) {
 		bool stub = plan_is(bl, "kernelstub");
-		char *extra[3];
 
-		for (size_t i = 0; i < c->nset; i++)
-			strbuf_addf(&args, "%s%s", i ? " " : "", c->set[i]);
+		plan_join(&args, c->set, c->nset);
 		if (!ov && !plan_find_tool(c->root, stub ? "kernelstub" : "grubby",
 					   &tool))
 			goto out;
@@ -1222,38 +1249,18 @@ plan_boot_cmds(struct pctx *c, unsigned affected)
 		if (stub && p->ncmdline_previous) {
 			struct strbuf prev = STRBUF_INIT;
 
-			for (size_t i = 0; i < p->ncmdline_previous; i++)
-				strbuf_addf(&prev, "%s%s", i ? " " : "",
-					    p->cmdline_previous[i]);
-			extra[0] = "-d";
-			extra[1] = prev.buf;
-			if (ov)
-				plan_cmd_override(c, pol->cmd_bootloader_update,
-						  pol->ncmd_bootloader_update,
-						  "bootloader", PLAN_TIMEOUT_BOOT_MS,
-						  extra, 2);
-			else
-				plan_cmd(c, false, "bootloader",
-					 PLAN_TIMEOUT_BOOT_MS, tool.buf, "-d",
-					 prev.buf, (char *)NULL);
+			plan_join(&prev, p->cmdline_previous, p->ncmdline_previous);
+			plan_cmdline_cmd(c, pol, tool.buf, "-d", prev.buf);
 			strbuf_release(&prev);
 		}
 		if (stub) {
-			extra[0] = "-a";
-			extra[1] = args.buf;
+			plan_cmdline_cmd(c, pol, tool.buf, "-a", args.buf);
 		} else {
 			strbuf_reset(&out);
 			strbuf_addf(&out, "--args=%s", args.buf);
-			extra[0] = "--update-kernel=ALL";
-			extra[1] = out.buf;
+			plan_cmdline_cmd(c, pol, tool.buf, "--update-kernel=ALL",
+					 out.buf);
 		}
-		if (ov)
-			plan_cmd_override(c, pol->cmd_bootloader_update,
-					  pol->ncmd_bootloader_update, "bootloader",
-					  PLAN_TIMEOUT_BOOT_MS, extra, 2);
-		else
-			plan_cmd(c, false, "bootloader", PLAN_TIMEOUT_BOOT_MS,
-				 tool.buf, extra[0], extra[1], (char *)NULL);
 	}
 out:
 	strbuf_release(&tool);
@@ -1469,14 +1476,6 @@ plan_record_ran(const struct agent_state *st, const char *purpose)
 	return false;
 }
 
-static void
-plan_join(struct strbuf *sb, char *const *v, size_t n)
-{
-	strbuf_reset(sb);
-	for (size_t i = 0; i < n; i++)
-		strbuf_addf(sb, "%s%s", i ? " " : "", v[i]);
-}
-
 void
 plan_rollback_cmds(const char *root, const struct proto_policy *pol,
 		   const struct proto_response *resp,
@@ -1514,47 +1513,28 @@ plan_rollback_cmds(const char *root, const struct proto_policy *pol,
 	if ((plan_is(bl, "grub-bls") || plan_is(bl, "kernelstub")) &&
 	    st->ncmdline_added) {
 		bool stub = plan_is(bl, "kernelstub");
-		char *extra[2];
 
 		if (!ov && !plan_find_tool(root, stub ? "kernelstub" : "grubby",
 					   &tool))
 			goto out;
 		plan_join(&a, st->cmdline_added, st->ncmdline_added);
 		if (stub) {
-			extra[0] = "-d";
-			extra[1] = a.buf;
+			plan_cmdline_cmd(&c, pol, tool.buf, "-d", a.buf);
 		} else {
 			strbuf_addf(&b, "--remove-args=%s", a.buf);
-			extra[0] = "--update-kernel=ALL";
-			extra[1] = b.buf;
+			plan_cmdline_cmd(&c, pol, tool.buf, "--update-kernel=ALL",
+					 b.buf);
 		}
-		if (ov)
-			plan_cmd_override(&c, pol->cmd_bootloader_update,
-					  pol->ncmd_bootloader_update, "bootloader",
-					  PLAN_TIMEOUT_BOOT_MS, extra, 2);
-		else
-			plan_cmd(&c, false, "bootloader", PLAN_TIMEOUT_BOOT_MS,
-				 tool.buf, extra[0], extra[1], (char *)NULL);
 		if (st->ncmdline_previous) {
 			plan_join(&a, st->cmdline_previous, st->ncmdline_previous);
 			strbuf_reset(&b);
 			if (stub) {
-				extra[0] = "-a";
-				extra[1] = a.buf;
+				plan_cmdline_cmd(&c, pol, tool.buf, "-a", a.buf);
 			} else {
 				strbuf_addf(&b, "--args=%s", a.buf);
-				extra[0] = "--update-kernel=ALL";
-				extra[1] = b.buf;
+				plan_cmdline_cmd(&c, pol, tool.buf,
+						 "--update-kernel=ALL", b.buf);
 			}
-			if (ov)
-				plan_cmd_override(&c, pol->cmd_bootloader_update,
-						  pol->ncmd_bootloader_update,
-						  "bootloader", PLAN_TIMEOUT_BOOT_MS,
-						  extra, 2);
-			else
-				plan_cmd(&c, false, "bootloader",
-					 PLAN_TIMEOUT_BOOT_MS, tool.buf, extra[0],
-					 extra[1], (char *)NULL);
 		}
 	} else if ((plan_is(bl, "grub") || plan_is(bl, "proxmox-boot-tool")) &&
 		   plan_record_ran(st, "bootloader")) {
