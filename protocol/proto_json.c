@@ -6,7 +6,8 @@
  *
  * Encoding builds a json-c tree where each parent owns its children: a
  * child that could not be attached is put at once, and a failed build puts
- * the partial tree once (ndctl's util_daxctl_region_to_json).
+ * the partial tree once (ndctl's util_daxctl_region_to_json); the steps
+ * are jsonc.c's, shared with the state file's codec.
  *
  * Decoding treats its input as hostile (the controller reads whatever a
  * remote host prints): the size, the nesting, the number of JSON values,
@@ -14,6 +15,7 @@
  * copied, every known member is type-checked, and each failure names the
  * member's path ("funcs[3].iommu_group: expected integer, got string").
  */
+#include "jsonc.h"
 #include "proto.h"
 #include "xalloc.h"
 
@@ -46,8 +48,6 @@
 /* Encoding                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Keys are string literals added once each: no copy, no lookup. */
-#define PJ_KEY_FLAGS (JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY)
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629), 0 if invalid. */
 static size_t
@@ -117,50 +117,17 @@ pj_new_string(const char *s)
 	return j;
 }
 
-/* Attach val (NULL here means it could not be allocated) to obj. */
-static int
-pj_add(struct json_object *obj, const char *key, struct json_object *val)
-{
-	if (!val)
-		return -ENOMEM;
-	if (json_object_object_add_ex(obj, key, val, PJ_KEY_FLAGS) < 0) {
-		json_object_put(val);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* json-c represents JSON null as a NULL child. */
-static int
-pj_add_null(struct json_object *obj, const char *key)
-{
-	return json_object_object_add_ex(obj, key, NULL, PJ_KEY_FLAGS) < 0 ?
-		-ENOMEM : 0;
-}
-
 static int
 pj_add_str(struct json_object *obj, const char *key, const char *s)
 {
-	return s ? pj_add(obj, key, pj_new_string(s)) : pj_add_null(obj, key);
-}
-
-static int
-pj_add_int(struct json_object *obj, const char *key, int v)
-{
-	return pj_add(obj, key, json_object_new_int64(v));
+	return s ? jc_add(obj, key, pj_new_string(s)) : jc_add_null(obj, key);
 }
 
 /* The model's -1 ("unknown", "none") is null on the wire. */
 static int
 pj_add_optint(struct json_object *obj, const char *key, int v)
 {
-	return v < 0 ? pj_add_null(obj, key) : pj_add_int(obj, key, v);
-}
-
-static int
-pj_add_bool(struct json_object *obj, const char *key, bool v)
-{
-	return pj_add(obj, key, json_object_new_boolean(v));
+	return v < 0 ? jc_add_null(obj, key) : jc_add_int(obj, key, v);
 }
 
 static int
@@ -168,8 +135,8 @@ pj_add_tristate(struct json_object *obj, const char *key,
 		enum proto_tristate v)
 {
 	if (v == PROTO_YES || v == PROTO_NO)
-		return pj_add_bool(obj, key, v == PROTO_YES);
-	return pj_add_null(obj, key);
+		return jc_add_bool(obj, key, v == PROTO_YES);
+	return jc_add_null(obj, key);
 }
 
 /* IDs travel as fixed-width lowercase hex, as lspci -n prints them. */
@@ -182,7 +149,7 @@ pj_add_hex(struct json_object *obj, const char *key, uint32_t v, int width)
 	n = snprintf(hex, sizeof(hex), "%0*x", width, (unsigned)v);
 	if (n < 0 || (size_t)n >= sizeof(hex))
 		return -ENOMEM;
-	return pj_add(obj, key, json_object_new_string(hex));
+	return jc_add(obj, key, json_object_new_string(hex));
 }
 
 /* A string array; arrays are always present, empty when n == 0. */
@@ -203,7 +170,7 @@ pj_add_strv(struct json_object *obj, const char *key, char *const *v,
 			return -ENOMEM;
 		}
 	}
-	return pj_add(obj, key, arr);
+	return jc_add(obj, key, arr);
 }
 
 /* Attach arr to obj, or put it when it could not be built completely. */
@@ -215,20 +182,7 @@ pj_add_built(struct json_object *obj, const char *key,
 		json_object_put(arr);
 		return r;
 	}
-	return pj_add(obj, key, arr);
-}
-
-/* Append a freshly built element (NULL: its build failed) to arr. */
-static int
-pj_append(struct json_object *arr, struct json_object *el)
-{
-	if (!el)
-		return -ENOMEM;
-	if (json_object_array_add(arr, el) < 0) {
-		json_object_put(el);
-		return -ENOMEM;
-	}
-	return 0;
+	return jc_add(obj, key, arr);
 }
 
 static int
@@ -238,7 +192,7 @@ pj_add_version(struct json_object *obj, int major, int minor)
 	int r;
 
 	strbuf_addf(&sb, PJ_PROTOCOL_NAME "/%d.%d", major, minor);
-	r = pj_add(obj, "protocol", json_object_new_string_len(sb.buf, (int)sb.len));
+	r = jc_add(obj, "protocol", json_object_new_string_len(sb.buf, (int)sb.len));
 	strbuf_release(&sb);
 	return r;
 }
@@ -251,11 +205,11 @@ pj_policy_to_json(const struct proto_policy *p)
 	if (!j)
 		return NULL;
 	if (pj_add_strv(j, "select", p->select, p->nselect) ||
-	    pj_add_bool(j, "allow_unsafe_interrupts", p->allow_unsafe_interrupts) ||
-	    pj_add_bool(j, "allow_group_not_viable", p->allow_group_not_viable) ||
-	    pj_add_bool(j, "allow_only_display", p->allow_only_display) ||
-	    pj_add_bool(j, "allow_no_iommu", p->allow_no_iommu) ||
-	    pj_add_bool(j, "allow_driver_in_use", p->allow_driver_in_use) ||
+	    jc_add_bool(j, "allow_unsafe_interrupts", p->allow_unsafe_interrupts) ||
+	    jc_add_bool(j, "allow_group_not_viable", p->allow_group_not_viable) ||
+	    jc_add_bool(j, "allow_only_display", p->allow_only_display) ||
+	    jc_add_bool(j, "allow_no_iommu", p->allow_no_iommu) ||
+	    jc_add_bool(j, "allow_driver_in_use", p->allow_driver_in_use) ||
 	    pj_add_strv(j, "cmd_bootloader_update", p->cmd_bootloader_update,
 			p->ncmd_bootloader_update) ||
 	    pj_add_strv(j, "cmd_initramfs", p->cmd_initramfs, p->ncmd_initramfs) ||
@@ -284,7 +238,7 @@ pj_host_to_json(const struct proto_host_facts *h)
 	    pj_add_str(j, "iommu_hw", h->iommu_hw) ||
 	    pj_add_str(j, "cmdline", h->cmdline) ||
 	    pj_add_tristate(j, "iommu_active", h->iommu_active) ||
-	    pj_add_int(j, "iommu_groups", h->iommu_groups < 0 ? 0 : h->iommu_groups) ||
+	    jc_add_int(j, "iommu_groups", h->iommu_groups < 0 ? 0 : h->iommu_groups) ||
 	    pj_add_tristate(j, "intremap", h->intremap) ||
 	    pj_add_str(j, "vfio_pci", h->vfio_pci) ||
 	    pj_add_strv(j, "modules_loaded", h->modules_loaded, h->nmodules_loaded) ||
@@ -342,7 +296,7 @@ pj_group_to_json(const struct proto_iommu_group *g)
 
 	if (!j)
 		return NULL;
-	if (pj_add_int(j, "id", g->id) ||
+	if (jc_add_int(j, "id", g->id) ||
 	    pj_add_strv(j, "members", g->members, g->nmembers))
 		goto err;
 	return j;
@@ -361,7 +315,7 @@ pj_gpu_to_json(const struct proto_gpu *g)
 	if (pj_add_str(j, "address", g->address) ||
 	    pj_add_strv(j, "companions", g->companions, g->ncompanions) ||
 	    pj_add_optint(j, "iommu_group", g->iommu_group) ||
-	    pj_add_bool(j, "group_viable", g->group_viable) ||
+	    jc_add_bool(j, "group_viable", g->group_viable) ||
 	    pj_add_str(j, "verdict", proto_verdict_name(g->verdict)) ||
 	    pj_add_str(j, "reason", g->reason))
 		goto err;
@@ -482,7 +436,7 @@ proto_request_encode(const struct proto_request *req, struct strbuf *out)
 	    pj_add_str(root, "op", proto_op_name(req->op)) ||
 	    pj_add_str(root, "root", req->root) ||
 	    pj_add_str(root, "run_id", req->run_id) ||
-	    pj_add(root, "policy", pj_policy_to_json(&req->policy)))
+	    jc_add(root, "policy", pj_policy_to_json(&req->policy)))
 		goto out;
 	r = pj_emit(root, false, out);
 out:
@@ -494,7 +448,7 @@ out:
 	struct json_object *a_ = json_object_new_array();		\
 	int r_ = a_ ? 0 : -ENOMEM;					\
 	for (size_t i_ = 0; r_ == 0 && i_ < (n); i_++)			\
-		r_ = pj_append(a_, fn(&(arr)[i_]));			\
+		r_ = jc_append(a_, fn(&(arr)[i_]));			\
 	a_ ? pj_add_built(root, key, a_, r_) : r_;			\
 })
 
@@ -511,11 +465,11 @@ proto_response_encode(const struct proto_response *resp, bool pretty,
 	if (pj_add_version(root, resp->version_major, resp->version_minor) ||
 	    ((unsigned)resp->op < PROTO_OP__COUNT ?
 		pj_add_str(root, "op", proto_op_name(resp->op)) :
-		pj_add_null(root, "op")) ||
-	    pj_add_bool(root, "ok", resp->ok) ||
-	    pj_add_bool(root, "changed", resp->changed) ||
+		jc_add_null(root, "op")) ||
+	    jc_add_bool(root, "ok", resp->ok) ||
+	    jc_add_bool(root, "changed", resp->changed) ||
 	    pj_add_str(root, "agent_version", resp->agent_version) ||
-	    pj_add(root, "host", pj_host_to_json(&resp->host)) ||
+	    jc_add(root, "host", pj_host_to_json(&resp->host)) ||
 	    PJ_ADD_ARRAY(root, "funcs", resp->funcs, resp->nfuncs, pj_func_to_json) ||
 	    PJ_ADD_ARRAY(root, "groups", resp->groups, resp->ngroups, pj_group_to_json) ||
 	    PJ_ADD_ARRAY(root, "gpus", resp->gpus, resp->ngpus, pj_gpu_to_json) ||
@@ -524,8 +478,8 @@ proto_response_encode(const struct proto_response *resp, bool pretty,
 	    PJ_ADD_ARRAY(root, "changes", resp->changes, resp->nchanges,
 			 pj_change_to_json) ||
 	    PJ_ADD_ARRAY(root, "errors", resp->errors, resp->nerrors, pj_error_to_json) ||
-	    (resp->state ? pj_add(root, "state", pj_state_to_json(resp->state)) :
-	     pj_add_null(root, "state")))
+	    (resp->state ? jc_add(root, "state", pj_state_to_json(resp->state)) :
+	     jc_add_null(root, "state")))
 		goto out;
 	r = pj_emit(root, pretty, out);
 out:

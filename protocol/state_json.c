@@ -6,6 +6,7 @@
  * Members it does not know are ignored, so a newer agent's additions do not
  * break an older one.
  */
+#include "jsonc.h"
 #include "state.h"
 #include "xalloc.h"
 
@@ -17,42 +18,16 @@
 
 #include <json-c/json.h>
 
-#define SJ_KEY_FLAGS (JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY)
 #define SJ_ARRAY_MAX 65536u
 
 /* --- encoding --- */
 
 static int
-sj_add(struct json_object *obj, const char *key, struct json_object *val)
-{
-	if (!val)
-		return -ENOMEM;
-	if (json_object_object_add_ex(obj, key, val, SJ_KEY_FLAGS) < 0) {
-		json_object_put(val);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int
 sj_add_str(struct json_object *obj, const char *key, const char *s)
 {
 	if (!s)
-		return json_object_object_add_ex(obj, key, NULL, SJ_KEY_FLAGS) < 0 ?
-			-ENOMEM : 0;
-	return sj_add(obj, key, json_object_new_string(s));
-}
-
-static int
-sj_add_int(struct json_object *obj, const char *key, int v)
-{
-	return sj_add(obj, key, json_object_new_int64(v));
-}
-
-static int
-sj_add_bool(struct json_object *obj, const char *key, bool v)
-{
-	return sj_add(obj, key, json_object_new_boolean(v));
+		return jc_add_null(obj, key);
+	return jc_add(obj, key, json_object_new_string(s));
 }
 
 static int
@@ -70,19 +45,7 @@ sj_add_strv(struct json_object *obj, const char *key, char *const *v, size_t n)
 			return -ENOMEM;
 		}
 	}
-	return sj_add(obj, key, arr);
-}
-
-static int
-sj_append(struct json_object *arr, struct json_object *el)
-{
-	if (!el)
-		return -ENOMEM;
-	if (json_object_array_add(arr, el) < 0) {
-		json_object_put(el);
-		return -ENOMEM;
-	}
-	return 0;
+	return jc_add(obj, key, arr);
 }
 
 static struct json_object *
@@ -93,7 +56,7 @@ sj_file_to_json(const struct state_file *f)
 	if (!j)
 		return NULL;
 	if (sj_add_str(j, "path", f->path) < 0 ||
-	    sj_add_bool(j, "created", f->created) < 0 ||
+	    jc_add_bool(j, "created", f->created) < 0 ||
 	    sj_add_str(j, "sha256_before", f->sha256_before) < 0 ||
 	    sj_add_str(j, "sha256_after", f->sha256_after) < 0 ||
 	    sj_add_str(j, "backup", f->backup) < 0 ||
@@ -117,8 +80,8 @@ sj_command_to_json(const struct state_command *c)
 	    sj_add_str(j, "purpose", c->purpose) < 0 ||
 	    sj_add_str(j, "stage", c->stage) < 0 ||
 	    (c->exit_code < 0 ? sj_add_str(j, "exit_code", NULL) :
-	     sj_add_int(j, "exit_code", c->exit_code)) < 0 ||
-	    sj_add_bool(j, "timed_out", c->timed_out) < 0 ||
+	     jc_add_int(j, "exit_code", c->exit_code)) < 0 ||
+	    jc_add_bool(j, "timed_out", c->timed_out) < 0 ||
 	    sj_add_str(j, "output_tail", c->output_tail) < 0 ||
 	    sj_add_str(j, "status", state_step_name(c->status)) < 0)
 		goto err;
@@ -156,7 +119,7 @@ state_json_encode(const struct agent_state *st, struct strbuf *out)
 
 	if (!j)
 		return -ENOMEM;
-	if (sj_add_int(j, "format", st->format) < 0 ||
+	if (jc_add_int(j, "format", st->format) < 0 ||
 	    sj_add_str(j, "phase", state_phase_name(st->phase)) < 0 ||
 	    sj_add_str(j, "run_id", st->run_id) < 0 ||
 	    sj_add_strv(j, "run_ids", st->run_ids, st->nrun_ids) < 0 ||
@@ -171,9 +134,9 @@ state_json_encode(const struct agent_state *st, struct strbuf *out)
 	if (!(arr = json_object_new_array()))
 		goto out;
 	for (size_t i = 0; i < st->ndevices; i++)
-		if (sj_append(arr, sj_device_to_json(&st->devices[i])) < 0)
+		if (jc_append(arr, sj_device_to_json(&st->devices[i])) < 0)
 			goto out;
-	r = sj_add(j, "devices", arr);
+	r = jc_add(j, "devices", arr);
 	arr = NULL;
 	if (r < 0)
 		goto out;
@@ -192,9 +155,9 @@ state_json_encode(const struct agent_state *st, struct strbuf *out)
 	if (!(arr = json_object_new_array()))
 		goto out;
 	for (size_t i = 0; i < st->nfiles; i++)
-		if (sj_append(arr, sj_file_to_json(&st->files[i])) < 0)
+		if (jc_append(arr, sj_file_to_json(&st->files[i])) < 0)
 			goto out;
-	r = sj_add(j, "files", arr);
+	r = jc_add(j, "files", arr);
 	arr = NULL;
 	if (r < 0)
 		goto out;
@@ -202,9 +165,9 @@ state_json_encode(const struct agent_state *st, struct strbuf *out)
 	if (!(arr = json_object_new_array()))
 		goto out;
 	for (size_t i = 0; i < st->ncommands; i++)
-		if (sj_append(arr, sj_command_to_json(&st->commands[i])) < 0)
+		if (jc_append(arr, sj_command_to_json(&st->commands[i])) < 0)
 			goto out;
-	r = sj_add(j, "commands", arr);
+	r = jc_add(j, "commands", arr);
 	arr = NULL;
 	if (r < 0)
 		goto out;
