@@ -22,3 +22,24 @@ finish() {
 	echo "$failures failure(s)"
 	[[ $failures -eq 0 ]]
 }
+
+# fleet_scratch NAME: sets $tmp to a new folder for this test, on tmpfs when
+# there is one (fixture copies are many small files), 0755 (the fleet's
+# login users must traverse it), removed on exit once every test fleet in it
+# ($tmp/*/fleet.tsv) is stopped. A test with more to undo sets its own EXIT
+# trap and calls fleet_scratch_cleanup from it.
+fleet_scratch() {
+	local base=/tmp
+	[[ -d /dev/shm && -w /dev/shm ]] && base=/dev/shm
+	tmp=$(mktemp -d "$base/vfleet-$1.XXXXXX") || exit 1
+	chmod 755 "$tmp"
+	trap fleet_scratch_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+fleet_scratch_cleanup() {
+	local f
+	for f in "$tmp"/*/fleet.tsv; do
+		[[ -f $f ]] && "$top/tests/fleet/fleet.sh" stop "${f%/fleet.tsv}" >/dev/null 2>&1
+	done
+	rm -rf "$tmp"
+}

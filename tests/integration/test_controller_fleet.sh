@@ -9,13 +9,8 @@ source "$(dirname "$0")/lib.sh"
 fleet=$top/tests/fleet/fleet.sh
 shapes=seed-intel-ubuntu,amd-radeon,two-identical-nvidia,shared-group,iommu-off,no-intremap,vfio-builtin,already-configured,rhel-like,boot-vga-only
 
-base=/dev/shm; [[ -d $base && -w $base ]] || base=/tmp
-tmp=$(mktemp -d "$base/vfleet-ctl.XXXXXX") || exit 1
-chmod 755 "$tmp"
+fleet_scratch ctl
 dir=$tmp/fleet
-cleanup() { [[ -f $dir/fleet.tsv ]] && "$fleet" stop "$dir" >/dev/null 2>&1; rm -rf "$tmp"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # Everything but the agent passes; the agent answers garbage.
 cat >"$tmp/garbage.sh" <<'SH'

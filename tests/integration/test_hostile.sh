@@ -19,18 +19,14 @@ fleet=$top/tests/fleet/fleet.sh
 TIME=/usr/bin/time
 [[ -x $TIME ]] || { echo "FAIL /usr/bin/time (GNU time) is required"; exit 1; }
 
-base=/dev/shm; [[ -d $base && -w $base ]] || base=/tmp
-tmp=$(mktemp -d "$base/vfleet-hostile.XXXXXX") || exit 1
-chmod 755 "$tmp"
+fleet_scratch hostile
 dir=$tmp/fleet
 listener=
 cleanup() {
 	[[ -n $listener ]] && kill "$listener" 2>/dev/null
-	[[ -f $dir/fleet.tsv ]] && "$fleet" stop "$dir" >/dev/null 2>&1
-	rm -rf "$tmp"
+	fleet_scratch_cleanup
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # Limits the run must stay within. The controller holds at most one
 # answer per host (capped at PROTO_MESSAGE_MAX, 8 MiB) plus its decoded

@@ -11,16 +11,7 @@ source "$(dirname "$0")/lib.sh"
 fleet=$top/tests/fleet/fleet.sh
 export VFLEET_POLL_MS=200
 
-base=/dev/shm; [[ -d $base && -w $base ]] || base=/tmp
-tmp=$(mktemp -d "$base/vfleet-roll.XXXXXX") || exit 1
-chmod 755 "$tmp"
-fleets=()
-cleanup() {
-	for d in "${fleets[@]}"; do [[ -f $d/fleet.tsv ]] && "$fleet" stop "$d" >/dev/null 2>&1; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+fleet_scratch roll
 
 # start NAME SHAPES: a fleet logged in as vfleet-sudo (the agent runs as
 # root through sudo -n, as on a real host), each host rebooting itself
@@ -28,7 +19,6 @@ trap 'exit 130' INT TERM
 start() {
 	local d=$tmp/$1 shapes=$2 n inv
 	n=$(tr ',' '\n' <<<"$shapes" | wc -l)
-	fleets+=("$d")
 	inv=$("$fleet" start "$d" "$n" --base-port auto --user vfleet-sudo --shapes "$shapes") || return 1
 	while read -r name _; do
 		local extra="REBOOT_$name"

@@ -9,18 +9,8 @@ simboot=$top/tests/fleet/simboot
 fixtures=$top/tests/fixtures/sysroot
 fleet=$top/tests/fleet/fleet.sh
 
-# tmpfs when there is one: a fixture copy is ~1000 small files
-base=/tmp
-[[ -d /dev/shm && -w /dev/shm ]] && base=/dev/shm
-tmp=$(mktemp -d "$base/vfleet-test-simboot.XXXXXX") || exit 1
-chmod 755 "$tmp"
+fleet_scratch test-simboot
 fleetdir=$tmp/fleet
-cleanup() {
-	[[ -f $fleetdir/fleet.tsv ]] && "$fleet" stop "$fleetdir" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 ID1=00000000-0000-4000-8000-000000000001
 ID2=00000000-0000-4000-8000-000000000002

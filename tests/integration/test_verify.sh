@@ -8,17 +8,8 @@ simboot=$top/tests/fleet/simboot
 fixtures=$top/tests/fixtures/sysroot
 fleet=$top/tests/fleet/fleet.sh
 
-base=/tmp
-[[ -d /dev/shm && -w /dev/shm ]] && base=/dev/shm
-tmp=$(mktemp -d "$base/vfleet-test-verify.XXXXXX") || exit 1
-chmod 755 "$tmp"
+fleet_scratch test-verify
 fleetdir=$tmp/fleet
-cleanup() {
-	[[ -f $fleetdir/fleet.tsv ]] && "$fleet" stop "$fleetdir" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 ID1=00000000-0000-4000-8000-0000000000a1
 ID2=00000000-0000-4000-8000-0000000000a2
