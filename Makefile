@@ -62,6 +62,12 @@ MUSL_LIBS := $(DEPS)/lib/libpci.a $(DEPS)/lib/libjson-c.a
 
 all: $(OUT)/vfleet $(OUT)/vfleet-agent
 
+# Objects: $(O)/host/x.o for the controller and tests, $(O)/musl/x.o for
+# the static agent. Defined before the folders' build.mk files: their rules'
+# prerequisites call these as they are read.
+host_obj = $(patsubst %.c,$(O)/host/%.o,$(1))
+musl_obj = $(patsubst %.c,$(O)/musl/%.o,$(1))
+
 include common/build.mk
 include protocol/build.mk
 include inventory/build.mk
@@ -70,11 +76,6 @@ include controller/build.mk
 include tests/build.mk
 include bench/build.mk
 -include fuzz/build.mk
-
-# Objects: $(O)/host/x.o for the controller and tests, $(O)/musl/x.o for
-# the static agent.
-host_obj = $(patsubst %.c,$(O)/host/%.o,$(1))
-musl_obj = $(patsubst %.c,$(O)/musl/%.o,$(1))
 
 $(O)/host/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "apply.h"
 #include "edit.h"
 #include "findings.h"
@@ -51,10 +53,8 @@ static int
 teardown(void **state)
 {
 	struct tree *t = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
+	if (scratch_remove(t->dir) != 0)
 		return -1;
 	free(t);
 	return 0;

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "edit.h"
 #include "sha256.h"
 #include "state.h"
@@ -41,10 +43,8 @@ static int
 teardown(void **state)
 {
 	struct tree *t = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->root);
-	if (system(cmd) != 0)
+	if (scratch_remove(t->root) != 0)
 		return -1;
 	free(t);
 	return 0;

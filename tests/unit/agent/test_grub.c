@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "grub.h"
 #include "strbuf.h"
 
@@ -200,7 +202,7 @@ put(const char *root, const char *rel, const char *text)
 static void
 test_target_and_output(void **state)
 {
-	char root[] = "/tmp/vfleet-grub.XXXXXX", cmd[128];
+	char root[] = "/tmp/vfleet-grub.XXXXXX";
 	struct strbuf p = STRBUF_INIT;
 
 	(void)state;
@@ -231,8 +233,7 @@ test_target_and_output(void **state)
 	grub_mkconfig_output(root, &p);
 	assert_string_equal(p.buf, "/boot/efi/EFI/centos/grub.cfg");
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(scratch_remove(root), 0);
 	strbuf_release(&p);
 }
 

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "kmsg.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -203,10 +205,7 @@ setup_dir(void **state)
 static int
 teardown_dir(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return scratch_remove(tmpdir);
 }
 
 static void

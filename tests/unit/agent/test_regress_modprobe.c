@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "edit.h"
 #include "modprobe.h"
 #include "state.h"
@@ -230,9 +232,7 @@ test_apply_twice_and_rollback(void **state)
 	assert_int_equal(text.len, strlen(orig));
 	assert_memory_equal(text.buf, orig, text.len);
 
-	strbuf_reset(&real);
-	strbuf_addf(&real, "rm -rf '%s'", root);
-	assert_int_equal(system(real.buf), 0);
+	assert_int_equal(scratch_remove(root), 0);
 	state_release(&st);
 	strbuf_release(&err);
 	strbuf_release(&real);

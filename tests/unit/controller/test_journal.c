@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "journal.h"
 #include "proto.h"
 
@@ -29,10 +31,7 @@ make_dir(void)
 static void
 remove_dir(char *dir)
 {
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(scratch_remove(dir), 0);
 	free(dir);
 }
 
