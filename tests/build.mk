@@ -4,6 +4,8 @@
 TEST_SRCS := $(wildcard tests/unit/*/test_*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(TEST_SRCS))
 TEST_HELPERS := $(wildcard tests/helpers/*.c)
+# kept: make would delete them as intermediates after every link
+.SECONDARY: $(call host_obj,$(TEST_HELPERS))
 
 $(O)/tests/%: tests/unit/%.c $(call host_obj,$(TEST_HELPERS)) $(O)/libvfleet.a
 	@mkdir -p $(dir $@)
